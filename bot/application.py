@@ -1,0 +1,57 @@
+"""The python-telegram-bot Application: wiring of handlers, rate limiter and start-up work."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+
+
+def build_application(
+    services: Services, *, rate_limiter: bool = True
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Build the Application talking to ``TELEGRAM_API_BASE_URL`` with every handler."""
+    from handlers import admin, coordination, general, profile, registration
+
+    settings = services.settings
+    token = settings.token
+    if not token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot", 1))
+        .post_init(_post_init)
+        .concurrent_updates(False)
+    )
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    app.bot_data["services"] = services
+    general.register_first(app)
+    general.register(app)
+    registration.register(app)
+    profile.register(app)
+    coordination.register(app)
+    admin.register(app)
+    general.register_last(app)
+    return app
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    from handlers.command_menu import set_all_commands
+
+    services: Services = app.bot_data["services"]
+    try:
+        await set_all_commands(app.bot, services)
+    except Exception:
+        log.exception("could not set the command menus")

@@ -1,0 +1,200 @@
+"""The ``integridad-bot`` console command (Typer). Messages come from ``content/cli.yaml``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+from pydantic import ValidationError
+
+from bot.settings import DEFAULT_CONTENT_DIR, Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Integridad Bot")
+db_app = typer.Typer(no_args_is_help=True, help="Database")
+content_app = typer.Typer(no_args_is_help=True, help="Content in content/")
+entities_app = typer.Typer(no_args_is_help=True, help="Entity catalogue")
+officers_app = typer.Typer(no_args_is_help=True, help="Officers directory")
+app.add_typer(db_app, name="db")
+app.add_typer(content_app, name="content")
+app.add_typer(entities_app, name="entities")
+app.add_typer(officers_app, name="officers")
+
+EXIT_USAGE = 2
+
+
+def _messages() -> dict[str, str]:
+    path = DEFAULT_CONTENT_DIR / "cli.yaml"
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def say(key: str, *, err: bool = False, **values: Any) -> None:
+    text = _messages()[key].format(**values)
+    typer.echo(text, err=err)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]).upper()
+        say("bad_setting", err=True, name=name, reason=first["msg"])
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@app.command()
+def run() -> None:
+    """Start the bot (polling, or webhook when WEBHOOK_URL is set) and the HTTP server."""
+    settings = load_settings()
+    if not settings.token:
+        say("missing_token", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if settings.webhook_mode and not settings.webhook_secret:
+        say("missing_webhook_secret", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    _logging(settings)
+    from bot.content_problems import ContentError
+    from bot.runner import serve
+
+    try:
+        asyncio.run(serve(settings))
+    except ContentError as exc:
+        say("content_invalid", err=True, count=len(exc.problems))
+        for problem in exc.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(1) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations and add the shipped entities that are missing."""
+    settings = load_settings()
+    from bot.db import Database
+    from bot.schema import upgrade
+    from bot.services import build_services
+
+    async def go() -> int:
+        db = Database(settings.database_url)
+        try:
+            await upgrade(db)
+            report = await build_services(settings, db).seed_entities()
+            return report.added
+        finally:
+            await db.dispose()
+
+    added = asyncio.run(go())
+    say("db_upgraded", url=_safe_url(settings.database_url), added=added)
+
+
+@content_app.command("check")
+def content_check(
+    content_dir: Path | None = typer.Option(None, "--dir", help="Content folder to check"),
+) -> None:
+    """List every problem in content/ (file and entry); exit 1 if there is any."""
+    from bot.content import check_content
+
+    folder = content_dir or load_settings().content_dir
+    problems = check_content(folder)
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        say("content_problems", err=True, count=len(problems))
+        raise typer.Exit(1)
+    say("content_ok", folder=folder)
+
+
+@entities_app.command("import")
+def entities_import(
+    file: Path = typer.Argument(..., help="CSV: codigo,nombre,siglas,nivel,red,alias"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check only, change nothing"),
+) -> None:
+    """Upsert SIP's list of entities. A file with any bad row changes nothing."""
+    settings = load_settings()
+    from bot.directory import import_entities
+
+    if not file.is_file():
+        say("file_missing", err=True, file=file)
+        raise typer.Exit(EXIT_USAGE)
+    report = asyncio.run(import_entities(settings, file, dry_run=dry_run))
+    for problem in report.rejected:
+        say("row_rejected", entry=problem.entry, reason=problem.message)
+    say(
+        "entities_report",
+        added=report.added,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=len(report.rejected),
+    )
+    if not report.applied:
+        say("nothing_imported", err=True)
+        raise typer.Exit(1)
+    if dry_run:
+        say("dry_run")
+
+
+@officers_app.command("import")
+def officers_import(
+    file: Path = typer.Argument(..., help="CSV: nombre,entidad,correo,cargo"),
+    output: Path = typer.Option(
+        Path("invitaciones.csv"), "--output", "-o", help="Where to write the personal links"
+    ),
+    bot_username: str | None = typer.Option(
+        None, "--bot-username", help="Bot username (else TELEGRAM_BOT_USERNAME)"
+    ),
+) -> None:
+    """Register SIP's directory and write a CSV of personal, single-use invitation links."""
+    settings = load_settings()
+    from bot.directory import import_officers
+
+    username = bot_username or settings.telegram_bot_username
+    if not username:
+        say("missing_username", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if not file.is_file():
+        say("file_missing", err=True, file=file)
+        raise typer.Exit(EXIT_USAGE)
+    report = asyncio.run(import_officers(settings, file, output, username.lstrip("@")))
+    for problem in report.rejected:
+        say("row_rejected", entry=problem.entry, reason=problem.message)
+    if report.rejected:
+        say("nothing_imported", err=True)
+        raise typer.Exit(1)
+    say(
+        "officers_report",
+        invited=report.invited,
+        reissued=report.reissued,
+        skipped=len(report.skipped),
+        output=output,
+    )
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""The services one running bot uses, built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.content import Content, load_content
+from bot.db import Database
+from bot.dialogs import DialogStore
+from bot.entities import EntityDirectory, ImportReport
+from bot.invitations import InvitationService
+from bot.officers import OfficerService
+from bot.roles import RoleService
+from bot.settings import Settings
+from bot.texts import Texts
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    content: Content
+    entities: EntityDirectory
+    invitations: InvitationService
+    officers: OfficerService
+    roles: RoleService
+    dialogs: DialogStore
+
+    @property
+    def texts(self) -> Texts:
+        return self.content.texts
+
+    async def seed_entities(self) -> ImportReport:
+        """Add the shipped entities that are missing; never overwrite an imported change."""
+        return await self.entities.upsert(self.content.entities, add_only=True)
+
+
+def build_services(settings: Settings, db: Database | None = None) -> Services:
+    """Load the content (raising ContentError on any problem) and wire the services."""
+    content = load_content(settings.content_dir, Texts(settings.content_dir, settings.tz))
+    db = db or Database(settings.database_url)
+    invitations = InvitationService(db, settings.invitation_ttl_days)
+    return Services(
+        settings=settings,
+        db=db,
+        content=content,
+        entities=EntityDirectory(db, content.catalog, content.vocabulary),
+        invitations=invitations,
+        officers=OfficerService(db, invitations),
+        roles=RoleService(db, settings.admin_telegram_ids),
+        dialogs=DialogStore(db),
+    )

@@ -1,0 +1,165 @@
+"""Shared plumbing of the Telegram adapters: services, rendering, keyboards, callback data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.roles import Role
+from bot.services import Services
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+CALLBACK_MAX_BYTES = 64
+SEP = ":"
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]  # type: ignore[no-any-return]
+
+
+def cb(*parts: object) -> str:
+    """Callback data from parts; refuses anything Telegram would refuse (over 64 bytes)."""
+    data = SEP.join(str(p) for p in parts)
+    if not data or len(data.encode("utf-8")) > CALLBACK_MAX_BYTES:
+        raise ValueError(f"callback_data must be 1-64 bytes: {data!r}")
+    return data
+
+
+def parse_cb(data: str | None, prefix: str, size: int) -> list[str] | None:
+    """Split ``prefix:a:b`` into exactly ``size`` parts after the prefix, or None if malformed."""
+    if not data:
+        return None
+    parts = data.split(SEP)
+    if parts[0] != prefix or len(parts) != size + 1:
+        return None
+    return parts[1:]
+
+
+def button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def inline(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([list(r) for r in rows if r])
+
+
+def render(context: ContextTypes.DEFAULT_TYPE, template: str, **values: Any) -> str:
+    return services(context).texts.render(template, **values)
+
+
+def label(context: ContextTypes.DEFAULT_TYPE, key: str, **values: Any) -> str:
+    return services(context).texts.label(key, **values)
+
+
+async def send(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    template: str,
+    markup: Markup = None,
+    **values: Any,
+) -> Message:
+    return await context.bot.send_message(
+        chat_id,
+        render(context, template, **values),
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        disable_web_page_preview=True,
+    )
+
+
+async def reply(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    template: str,
+    markup: Markup = None,
+    **values: Any,
+) -> Message:
+    chat = update.effective_chat
+    assert chat is not None
+    return await send(context, chat.id, template, markup, **values)
+
+
+async def edit_or_send(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    template: str,
+    markup: InlineKeyboardMarkup | None = None,
+    **values: Any,
+) -> None:
+    """Replace the message whose button was pressed (keeps the chat tidy), else send anew."""
+    query = update.callback_query
+    text = render(context, template, **values)
+    if query is not None and query.message is not None and isinstance(query.message, Message):
+        if query.message.text_html == text and query.message.reply_markup == markup:
+            return
+        await query.edit_message_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
+        )
+        return
+    await reply(update, context, template, markup, **values)
+
+
+async def answer(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    key: str | None = None,
+    alert: bool = False,
+    **values: Any,
+) -> None:
+    """Answer the pressed button (always, so the client stops its spinner)."""
+    query = update.callback_query
+    if query is None:
+        return
+    text = label(context, key, **values) if key else None
+    await query.answer(text, show_alert=alert)
+
+
+async def role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Role:
+    user = update.effective_user
+    if user is None:
+        return Role.GUEST
+    return await services(context).roles.role_of(user.id)
+
+
+def main_menu(
+    context: ContextTypes.DEFAULT_TYPE, user_role: Role
+) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    """The persistent keyboard of main actions of each role."""
+    keys: list[list[str]]
+    if user_role is Role.ADMIN:
+        keys = [
+            ["menu_pending", "menu_invite"],
+            ["menu_officers", "menu_coordinators"],
+            ["menu_help"],
+        ]
+    elif user_role is Role.COORDINATOR:
+        keys = [["menu_pending", "menu_invite"], ["menu_officers", "menu_help"]]
+    elif user_role is Role.OFFICER:
+        keys = [["menu_profile", "menu_help"]]
+    else:
+        return ReplyKeyboardRemove()
+    texts = services(context).texts
+    return ReplyKeyboardMarkup(
+        [[texts.label(k) for k in row] for row in keys],
+        resize_keyboard=True,
+        is_persistent=True,
+        input_field_placeholder=texts.label("menu_placeholder"),
+    )
+
+
+def user_display_name(update: Update) -> str:
+    user = update.effective_user
+    if user is None:
+        return "?"
+    return " ".join(p for p in (user.first_name, user.last_name) if p)[:120] or str(user.id)
