@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
 from pydantic import ValidationError
 
 from bot.settings import DEFAULT_CONTENT_DIR, Settings
+
+if TYPE_CHECKING:
+    from bot.content import Content
+    from bot.db import Database
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Integridad Bot")
 db_app = typer.Typer(no_args_is_help=True, help="Database")
@@ -91,8 +97,7 @@ def db_upgrade() -> None:
         db = Database(settings.database_url)
         try:
             await upgrade(db)
-            report = await build_services(settings, db).seed_entities()
-            return report.added
+            return (await build_services(settings, db).seed_entities()).added
         finally:
             await db.dispose()
 
@@ -125,11 +130,16 @@ def entities_import(
     """Upsert SIP's list of entities. A file with any bad row changes nothing."""
     settings = load_settings()
     from bot.directory import import_entities
+    from bot.entities import ImportReport
 
     if not file.is_file():
         say("file_missing", err=True, file=file)
         raise typer.Exit(EXIT_USAGE)
-    report = asyncio.run(import_entities(settings, file, dry_run=dry_run))
+    async def go() -> ImportReport:
+        async with _migrated(settings) as (db, content):
+            return await import_entities(db, content, file, dry_run=dry_run)
+
+    report = asyncio.run(go())
     for problem in report.rejected:
         say("row_rejected", entry=problem.entry, reason=problem.message)
     say(
@@ -158,7 +168,7 @@ def officers_import(
 ) -> None:
     """Register SIP's directory and write a CSV of personal, single-use invitation links."""
     settings = load_settings()
-    from bot.directory import import_officers
+    from bot.directory import DirectoryReport, import_officers
 
     username = bot_username or settings.telegram_bot_username
     if not username:
@@ -167,7 +177,11 @@ def officers_import(
     if not file.is_file():
         say("file_missing", err=True, file=file)
         raise typer.Exit(EXIT_USAGE)
-    report = asyncio.run(import_officers(settings, file, output, username.lstrip("@")))
+    async def go() -> DirectoryReport:
+        async with _migrated(settings) as (db, _content):
+            return await import_officers(db, settings, file, output, username.lstrip("@"))
+
+    report = asyncio.run(go())
     for problem in report.rejected:
         say("row_rejected", entry=problem.entry, reason=problem.message)
     if report.rejected:
@@ -180,6 +194,23 @@ def officers_import(
         skipped=len(report.skipped),
         output=output,
     )
+
+
+@asynccontextmanager
+async def _migrated(settings: Settings) -> AsyncIterator[tuple[Database, Content]]:
+    """The database, migrated and seeded, and the validated content (for import commands)."""
+    from bot.db import Database
+    from bot.schema import upgrade
+    from bot.services import build_services
+
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        services = build_services(settings, db)
+        await services.seed_entities()
+        yield db, services.content
+    finally:
+        await db.dispose()
 
 
 def _safe_url(url: str) -> str:

@@ -54,6 +54,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         )
     )
     async with app:
+        if app.post_init is not None:  # run_polling()/run_webhook() would call it
+            await app.post_init(app)
         await app.start()
         if settings.webhook_mode:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None

@@ -91,6 +91,8 @@ class BotHarness:
         await self.services.seed_entities()
         self.app = build_application(self.services)
         await self.app.initialize()
+        if self.app.post_init is not None:  # as run_polling() would
+            await self.app.post_init(self.app)
         await self.app.start()
         await self.app.updater.start_polling(timeout=5, poll_interval=0.0)
 

@@ -11,12 +11,11 @@ import json
 import sys
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from fakebot import AsgiServer, FakeError, FakeTelegram, too_many_requests
-from fakebot import errors as E
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -49,6 +48,8 @@ from telegram.ext import (
 )
 
 from bot.telegram_html import parse_telegram_html, utf16_length
+from tests.fakebot import AsgiServer, FakeError, FakeTelegram, FakeUser, too_many_requests
+from tests.fakebot import errors as E
 
 # ----------------------------------------------------------------------------------------
 # fixtures and helpers
@@ -84,7 +85,7 @@ async def refusal(fake: FakeTelegram, call: Any, exc_type: type[Exception] = Bad
     return description
 
 
-async def known_user(fake: FakeTelegram, bot: Bot, name: str = "Ana") -> Any:
+async def known_user(fake: FakeTelegram, bot: Bot, name: str = "Ana") -> FakeUser:
     """A user who has talked to the bot (so the bot may write to them); updates confirmed."""
     user = fake.user(name)
     await user.send("hola")
@@ -470,7 +471,7 @@ async def test_forged_press_on_a_missing_message(fake: FakeTelegram, bot: Bot) -
     query = updates[-1].callback_query
     assert query is not None and query.data == "admin:delete_all"
     assert isinstance(query.message, MaybeInaccessibleMessage)
-    assert not isinstance(query.message, Message)  # an InaccessibleMessage
+    assert query.message.is_accessible is False  # Telegram's InaccessibleMessage (date 0)
     assert query.message.message_id == 777
 
 
@@ -539,11 +540,28 @@ def type_of(update: Update) -> str:
 async def test_a_second_poller_conflicts_with_the_first(fake: FakeTelegram, bot: Bot) -> None:
     first = asyncio.create_task(bot.get_updates(timeout=5))
     await asyncio.sleep(0.2)
-    second = asyncio.create_task(bot.get_updates(timeout=0))
+    async with Bot(fake.token, base_url=fake.base_url) as second_instance:
+        assert await second_instance.get_updates(timeout=0) == ()
     with pytest.raises(Conflict):
         await first
-    assert await second == ()
     assert fake.errors()[-1].description == E.OTHER_GET_UPDATES
+
+
+async def test_a_poll_the_client_abandons_is_not_an_error(fake: FakeTelegram, bot: Bot) -> None:
+    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.2)
+    poll.cancel()  # what PTB's Updater.stop() does
+    with pytest.raises(asyncio.CancelledError):
+        await poll
+    abandoned = fake.calls_to("getUpdates")[0]
+    for _ in range(50):
+        if abandoned.abandoned:
+            break
+        await asyncio.sleep(0.02)
+    assert abandoned.abandoned and abandoned.ok is None
+    await fake.user("Ana").send("hola")
+    assert await bot.get_updates(timeout=0) != ()
+    assert fake.errors() == []
 
 
 # ----------------------------------------------------------------------------------------
@@ -706,6 +724,7 @@ async def test_a_blocked_user_gives_403(fake: FakeTelegram, bot: Bot) -> None:
     await bot.send_message(ana.id, "recordatorio")
 
 
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after
 async def test_interceptors_can_refuse_any_call(fake: FakeTelegram, bot: Bot) -> None:
     ana = await known_user(fake, bot)
     seen: list[str] = []
@@ -717,7 +736,7 @@ async def test_interceptors_can_refuse_any_call(fake: FakeTelegram, bot: Bot) ->
     fake.interceptors.append(flood)
     with pytest.raises(RetryAfter) as caught:
         await bot.send_message(ana.id, "x")
-    assert caught.value.retry_after.total_seconds() == 7
+    assert caught.value.retry_after in (7, timedelta(seconds=7))
     assert fake.errors()[-1].error_code == 429
     await bot.send_chat_action(ana.id, "typing")
     assert seen == ["sendMessage", "sendChatAction"]

@@ -23,9 +23,9 @@ from .users import FakeGroup, FakeUser
 from .wire import UploadedFile
 
 __all__ = [
-    "AsgiServer",
     "DEFAULT_TOKEN",
     "SENDING_METHODS",
+    "AsgiServer",
     "BlockedChats",
     "BotMessage",
     "Call",

@@ -16,7 +16,8 @@ from .markup import InlineButton, KeyboardButton, Markup
 
 @dataclass
 class Call:
-    """One request the bot made. ``ok`` is ``None`` while the request is still being served.
+    """One request the bot made. ``ok`` is ``None`` while the request is still being served,
+    and stays ``None`` for a long poll the client ``abandoned`` (hung up on).
 
     ``time`` is :func:`time.monotonic` when the request arrived.
     """
@@ -28,9 +29,11 @@ class Call:
     error_code: int | None = None
     description: str | None = None
     result: Any = None
+    abandoned: bool = False
 
     def __repr__(self) -> str:
         status = "pending" if self.ok is None else ("ok" if self.ok else f"{self.error_code}")
+        status = "abandoned" if self.abandoned else status
         extra = f" {self.description!r}" if self.description else ""
         return f"<Call {self.method} {status}{extra} {_short_params(self.params)}>"
 

@@ -1,7 +1,7 @@
 """A fake Telegram Bot API server, over real HTTP, for the test suite.
 
 :class:`FakeTelegram` serves ``http://127.0.0.1:<port>/bot<TOKEN>/<method>`` with Starlette and
-uvicorn, as a task in the running event loop, so the bot under test can talk to it through its
+uvicorn inside the running event loop, so the bot under test can talk to it through its
 ordinary HTTP client, in the same process (``ApplicationBuilder().base_url(fake.base_url)``) or
 in another one (``TELEGRAM_API_BASE_URL=fake.base_url integridad-bot run``)::
 
@@ -18,6 +18,12 @@ It answers like Telegram (``{"ok": true, "result": ...}`` or ``{"ok": false, "er
 "description": "Bad Request: ..."}`` with that HTTP status), refuses what Telegram refuses, and
 records every call (:attr:`FakeTelegram.calls`). Rules that may refuse any call (blocked users,
 and later flood control) are interceptors, see :mod:`.limits`.
+
+Layout of the package: :mod:`.server` (this: lifecycle, HTTP, simulated people, inspection and
+waiting), :mod:`.methods` (the Bot API methods), :mod:`.wire` (decoding requests),
+:mod:`.markup` (keyboards), :mod:`.records` (what tests read), :mod:`.users` (FakeUser,
+FakeGroup), :mod:`.limits` (interceptors), :mod:`.errors` (Telegram's error wording),
+:mod:`.serving` (uvicorn in the loop).
 """
 
 from __future__ import annotations
@@ -64,6 +70,10 @@ DEFAULT_TOKEN = "123456:TEST-TOKEN"
 
 #: An ``idle()`` period with no API call after which the bot is considered done.
 DEFAULT_QUIET = 0.15
+
+
+class _ClientGone(Exception):
+    """The client hung up before its long poll ended."""
 
 
 class FakeTelegram(BotApi):
@@ -152,7 +162,7 @@ class FakeTelegram(BotApi):
     # ------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start serving on a free port (or the one given) as a task in the running loop."""
+        """Start serving on a free port (or the one given), inside the running loop."""
         self._closing = False
         await self._http.start()
 
@@ -385,7 +395,13 @@ class FakeTelegram(BotApi):
                     outcome = await outcome
                 if outcome is not None:
                     raise outcome
-            result = await entry[1](call.params)
+            if polling:
+                result = await self._long_poll(request, entry[1], call.params)
+            else:
+                result = await entry[1](call.params)
+        except _ClientGone:
+            call.abandoned, call.description = True, "the client disconnected"
+            status, payload = 499, {"ok": False, "error_code": 499, "description": "gone"}
         except FakeError as exc:
             call.ok, call.error_code, call.description = False, exc.error_code, exc.description
             status, payload = exc.error_code, exc.payload()
@@ -405,19 +421,51 @@ class FakeTelegram(BotApi):
             self._notify()
         return JSONResponse(payload, status_code=status)
 
+    async def _long_poll(
+        self,
+        request: Request,
+        method: Callable[[dict[str, Any]], Awaitable[Any]],
+        params: dict[str, Any],
+    ) -> Any:
+        """Run getUpdates, but give up (raising :class:`_ClientGone`) if the client hangs up
+        first, e.g. PTB cancelling its poll on shutdown: such a poll takes no updates and is
+        not a refused call."""
+        work = asyncio.ensure_future(method(params))
+        gone = asyncio.ensure_future(self._disconnected(request))
+        try:
+            done, _ = await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+            if work in done:
+                try:
+                    return work.result()
+                except FakeError as exc:
+                    if exc.description != E.OTHER_GET_UPDATES:
+                        raise
+                    # a poll superseded by a newer one usually belongs to a client that left
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(gone), timeout=0.3)
+                    if gone.done():
+                        raise _ClientGone from exc
+                    raise
+            work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+            raise _ClientGone
+        finally:
+            gone.cancel()
+
+    @staticmethod
+    async def _disconnected(request: Request) -> None:
+        """Return when the client of ``request`` (whose body was read) disconnects."""
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                return
+
     async def _handle_file(self, request: Request) -> Response:
         stored = self._file_paths.get(request.path_params["path"])
         if request.path_params["token"] != self.token or stored is None:
             return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
         return Response(stored.content, media_type=stored.mime_type or "application/octet-stream")
-
-    # ------------------------------------------------------------------------------------
-    # helpers for methods
-    # ------------------------------------------------------------------------------------
-
-    # ------------------------------------------------------------------------------------
-    # Bot API methods (every ``_api_<name>`` coroutine is served as ``<name>``)
-    # ------------------------------------------------------------------------------------
 
     # ------------------------------------------------------------------------------------
     # inspection for tests

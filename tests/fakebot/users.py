@@ -68,6 +68,14 @@ class FakeGroup:
         """Wait for the bot to send or edit a message here after the last action in the group."""
         return await self.fake.wait_message(self.id, predicate, timeout)
 
+    async def wait_messages(
+        self,
+        n: int,
+        timeout: float = 5.0,  # noqa: ASYNC109 (the API tests call)
+    ) -> list[BotMessage]:
+        """Wait for the next ``n`` messages sent or edited here (see :meth:`wait_message`)."""
+        return await self.fake.wait_messages(self.id, n, timeout)
+
     def __repr__(self) -> str:
         return f"<FakeGroup {self.id} {self.title!r}>"
 
@@ -351,7 +359,11 @@ class FakeUser:
     ) -> BotMessage:
         """Wait until the bot sends or edits a message (matching ``predicate``) in the chat of
         this user's last action (or ``chat``), after that action; each call returns the next
-        one. Raises AssertionError describing the chat if nothing comes within ``timeout``."""
+        one. Raises AssertionError describing the chat if nothing comes within ``timeout``.
+
+        When one action gets several replies (say, an edit and then a new message), wait for
+        all of them (:meth:`wait_replies`, or ``fake.idle()``) before the next action, or the
+        late ones count as replies to the next action."""
         chat_id = self._last_chat_id if chat is None else self._chat_id(chat)
         return await self.fake.wait_message(chat_id, predicate, timeout)
 
