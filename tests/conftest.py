@@ -3,6 +3,7 @@ the fake Telegram Bot API over HTTP, and the real bot Application polling it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -85,16 +86,43 @@ class BotHarness:
         self.settings = settings
         self.services: Services | None = None
         self.app: Any = None
+        self.in_flight = 0
 
     async def start(self) -> None:
         self.services = build_services(self.settings, self.db)
         await self.services.seed_entities()
         self.app = build_application(self.services)
+        self._count_updates_in_flight()
         await self.app.initialize()
         if self.app.post_init is not None:  # as run_polling() would
             await self.app.post_init(self.app)
         await self.app.start()
         await self.app.updater.start_polling(timeout=5, poll_interval=0.0)
+
+    def _count_updates_in_flight(self) -> None:
+        """Instrument the Application so tests can wait until every update was handled."""
+        process = self.app.process_update
+
+        async def counted(update: object) -> None:
+            self.in_flight += 1
+            try:
+                await process(update)
+            finally:
+                self.in_flight -= 1
+
+        self.app.process_update = counted
+
+    async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot fetched and fully handled every update, and went quiet."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.fake.idle(timeout=max(deadline - loop.time(), 0.1))
+            if self.in_flight == 0 and self.app.update_queue.empty():
+                return
+            if loop.time() > deadline:
+                raise AssertionError("the bot is still handling updates")
+            await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
         if self.app is None:
