@@ -73,8 +73,9 @@ def run() -> None:
         say("missing_webhook_secret", err=True)
         raise typer.Exit(EXIT_USAGE)
     _logging(settings)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin
     from bot.content_problems import ContentError
-    from bot.runner import serve
+    from bot.runner import RunError, serve
 
     try:
         asyncio.run(serve(settings))
@@ -82,6 +83,9 @@ def run() -> None:
         say("content_invalid", err=True, count=len(exc.problems))
         for problem in exc.problems:
             typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(1) from None
+    except RunError as exc:
+        say(exc.key, err=True, **exc.values)
         raise typer.Exit(1) from None
 
 

@@ -39,10 +39,14 @@ def build_http_app(
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
             return Response(status_code=403)
+        if not bot_app.running:  # starting or stopping: Telegram will deliver it again
+            return Response(status_code=503)
         try:
             payload = json.loads(await request.body())
+            if not isinstance(payload, dict):
+                raise TypeError("not a JSON object")
             update = Update.de_json(payload, bot_app.bot)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("webhook: malformed update refused")
             return Response(status_code=400)
         await bot_app.update_queue.put(update)

@@ -131,8 +131,12 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
-    if chat is not None and chat.type == chat.PRIVATE:
-        await reply(update, context, "general/edited_message")
+    user = update.effective_user
+    if chat is not None and user is not None and chat.type == chat.PRIVATE:
+        dialog = await services(context).dialogs.get(user.id)
+        await reply(update, context, "general/edited_message", in_dialog=dialog is not None)
+        if dialog is not None and dialog.flow in ROUTER.prompt_by_flow:
+            await ROUTER.prompt_by_flow[dialog.flow](update, context, dialog)
     raise ApplicationHandlerStop
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from bot.models import DialogState, Officer, OfficerStatus
 from bot.roles import Role
 from tests.conftest import BotFactory, BotHarness
-from tests.fakebot import FakeTelegram, FakeUser
-from tests.flows import fill_profile, payload_of, press, register_by_search, say, start
+from tests.fakebot import FakeTelegram
+from tests.flows import fill_profile, payload_of, press, say, start
 
 
 def assert_clean(fake: FakeTelegram) -> None:

@@ -218,6 +218,15 @@ class CallbackQueryRecord:
     answered: bool = False
     answer: dict[str, Any] | None = None
 
+    @property
+    def answer_text(self) -> str | None:
+        """The notification or alert text the bot answered with, if any."""
+        return (self.answer or {}).get("text")
+
+    @property
+    def alert(self) -> bool:
+        return bool((self.answer or {}).get("show_alert"))
+
 
 @dataclass
 class InlineQueryRecord:
