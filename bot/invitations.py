@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database, utcnow
@@ -164,16 +164,3 @@ class InvitationService:
     async def get(self, invitation_id: int) -> Invitation | None:
         async with self._db.session() as session:
             return await session.get(Invitation, invitation_id)
-
-    async def count_active(self) -> int:
-        async with self._db.session() as session:
-            return int(
-                (
-                    await session.execute(
-                        select(func.count()).where(
-                            Invitation.revoked_at.is_(None),  # type: ignore[union-attr]
-                            Invitation.expires_at > utcnow(),  # type: ignore[arg-type]
-                        )
-                    )
-                ).scalar_one()
-            )

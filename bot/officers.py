@@ -281,14 +281,6 @@ class OfficerService:
             )
             return [OfficerView(o, e) for o, e in rows.all()]
 
-    async def mark_unreachable(self, user_id: int) -> None:
-        async with self._db.session() as session:
-            await session.execute(
-                update(Officer)
-                .where(Officer.telegram_user_id == user_id)  # type: ignore[arg-type]
-                .values(unreachable_at=utcnow())
-            )
-
     async def count_by_status(self) -> dict[str, int]:
         async with self._db.session() as session:
             rows = await session.execute(

@@ -76,6 +76,19 @@ class _SampleUndefined(ChainableUndefined):
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(())
 
+    def _false(self, other: object) -> bool:
+        return False
+
+    __lt__ = __le__ = __gt__ = __ge__ = _false
+
+    def _same(self, other: object) -> _SampleUndefined:
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __mod__ = _same
+
+    def __call__(self, *args: object, **kwargs: object) -> _SampleUndefined:
+        return self
+
 
 def sample_environment(templates_dir: Path) -> Environment:
     """An environment that renders any template without real data (for ``content check``)."""

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import html
+import contextlib
 import logging
 from typing import Any
 
@@ -141,7 +141,22 @@ async def edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """In groups the bot serves no officer flow: one line pointing to the private chat."""
+    """In groups the bot serves no officer flow: one line pointing to the private chat.
+
+    Only commands addressed to this bot (``/cmd`` or ``/cmd@this_bot``) and mentions of it get
+    the pointer; other bots' commands and plain chatter are left alone.
+    """
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    username = (context.bot.username or "").casefold()
+    first = message.text.split()[0]
+    addressed = (
+        first.startswith("/")
+        and ("@" not in first or first.split("@", 1)[1].casefold() == username)
+    ) or f"@{username}" in message.text.casefold()
+    if not addressed:
+        return
     await reply(update, context, "general/group_pointer", bot_username=context.bot.username)
     raise ApplicationHandlerStop
 
@@ -166,12 +181,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if not isinstance(update, Update) or chat_id is None:
         return
-    try:
-        if update.callback_query is not None:
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):  # it may have been answered already
             await update.callback_query.answer()
+    try:
         await reply(update, context, "general/error")
     except TelegramError:
-        log.exception("could not report the error to chat %s", html.escape(str(chat_id)))
+        log.exception("could not report the error to chat %s", chat_id)
     except Exception:  # the error text itself failed: nothing more to do but log
         log.exception("error while reporting an error")
 

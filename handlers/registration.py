@@ -35,6 +35,7 @@ from handlers.router import ROUTER
 FLOW = "registration"
 PREFIX = "rg"
 PER_PAGE = 8
+NETWORKS_PER_PAGE = 14
 FIELD_STEPS = ("full_name", "position", "email", "phone")
 OPTIONAL = ("email", "phone")
 CHECKS = {
@@ -128,23 +129,27 @@ async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE, payload
             update, context, "registration/already_registered", entity=view.entity, invited=False
         )
         return
+    previous = await s.dialogs.get(user.id)
+    if previous is not None and previous.flow != FLOW:
+        previous = None
+    if previous is not None and payload in ("-", previous.data.get("payload")):
+        # the welcome's button pressed again mid-registration: keep everything, carry on
+        await answer(update, context)
+        await reply(update, context, "registration/resume")
+        await prompt(update, context, previous)
+        return
+    await answer(update, context)
     data: dict[str, Any] = {"consent_at": utcnow().isoformat()}
+    if previous is not None:  # a new invitation link mid-registration: keep what was typed
+        data.update({k: previous.data[k] for k in FIELD_STEPS if previous.data.get(k)})
     step = "entity"
     if payload != "-":
         check = await s.invitations.check(payload)
         if check.problem is not None or check.invitation is None or check.entity is None:
-            await answer(update, context)
-            await reply(
-                update,
-                context,
-                "registration/link_invalid",
-                problem=(check.problem or InvitationProblem.UNKNOWN).value,
-            )
+            problem = (check.problem or InvitationProblem.UNKNOWN).value
+            await reply(update, context, "registration/link_invalid", problem=problem)
         else:
-            data["payload"] = payload
-            data["entity_id"] = check.entity.id
-            data["entity_fixed"] = True
-            step = "full_name"
+            data.update(payload=payload, entity_id=check.entity.id, entity_fixed=True)
             if (
                 check.invitation.kind == InvitationKind.PERSONAL.value
                 and check.invitation.officer_id
@@ -152,16 +157,16 @@ async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE, payload
                 invited = await s.officers.by_id(check.invitation.officer_id)
                 if invited is not None:
                     officer = invited.officer
-                    data.update(
-                        full_name=officer.full_name,
-                        position=officer.position,
-                        email=officer.email,
-                        phone=officer.phone,
-                    )
-                    step = "summary" if officer.full_name and officer.position else "full_name"
+                    prefill = {
+                        "full_name": officer.full_name,
+                        "position": officer.position,
+                        "email": officer.email,
+                        "phone": officer.phone,
+                    }
+                    data.update({k: v for k, v in prefill.items() if v})
+            step = "summary" if data.get("full_name") and data.get("position") else "full_name"
     dialog = Dialog(FLOW, step, data)
     await s.dialogs.save(user.id, dialog)
-    await answer(update, context)
     await edit_or_send(update, context, "registration/consent_given")
     await prompt(update, context, dialog)
 
@@ -383,25 +388,43 @@ async def _on_levels(
 async def _on_level(
     update: Update, context: ContextTypes.DEFAULT_TYPE, dialog: Dialog, args: list[str]
 ) -> None:
+    """A level's networks, two per row, paginated (25 regional networks would be a long list)."""
     catalog = services(context).content.catalog
-    level = catalog.maybe_level(args[0]) if len(args) == 1 else None
-    if level is None:
+    level = catalog.maybe_level(args[0]) if args else None
+    page_no = int(args[1]) if len(args) == 2 and args[1].isdigit() else 0
+    if level is None or len(args) > 2:
         await answer(update, context, "stale_button")
         return
     networks = catalog.networks_of(level.code)
     if len(networks) == 1:
         await _show_network(update, context, networks[0].code, 0)
         return
+    pages = max(1, -(-len(networks) // NETWORKS_PER_PAGE))
+    page_no = min(page_no, pages - 1)
+    shown = networks[page_no * NETWORKS_PER_PAGE : (page_no + 1) * NETWORKS_PER_PAGE]
     counts = await services(context).entities.counts_by_network()
-    rows = [
-        [button(f"{n.short_name} ({counts.get(n.code, 0)})", cb(PREFIX, "net", n.code, 0))]
-        for n in networks
+    cells = [
+        button(f"{n.short_name} ({counts.get(n.code, 0)})", cb(PREFIX, "net", n.code, 0))
+        for n in shown
     ]
-    pairs = [rows[i][0] for i in range(len(rows))]
-    grid = [pairs[i : i + 2] for i in range(0, len(pairs), 2)]
+    grid = [cells[i : i + 2] for i in range(0, len(cells), 2)]
+    nav = []
+    if page_no > 0:
+        nav.append(button(label(context, "page_prev"), cb(PREFIX, "lvl", level.code, page_no - 1)))
+    if page_no + 1 < pages:
+        nav.append(button(label(context, "page_next"), cb(PREFIX, "lvl", level.code, page_no + 1)))
+    grid.append(nav)
     grid.append([button(label(context, "back_levels"), cb(PREFIX, "levels"))])
     await answer(update, context)
-    await edit_or_send(update, context, "registration/choose_network", inline(grid), level=level)
+    await edit_or_send(
+        update,
+        context,
+        "registration/choose_network",
+        inline(grid),
+        level=level,
+        page=page_no,
+        pages=pages,
+    )
 
 
 async def _on_network(

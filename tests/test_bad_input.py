@@ -209,7 +209,49 @@ async def test_group_chat_gets_a_pointer_only(fake: FakeTelegram, make_bot: BotF
     messages = group.messages
     assert len(messages) == 2
     assert all("chat privado" in m.text and len(m.text.splitlines()) == 1 for m in messages)
-    await user.send("hola a todos", chat=group)  # plain group chatter is ignored
+    await user.send("hola a todos @alguien", chat=group)  # plain group chatter is ignored
+    await user.send("/start@OtroBot", chat=group)  # and so are other bots' commands
     await bot.settle()
     assert len(group.messages) == 2
+    await user.send("@IntegridadTestBot ¿me registro aquí?", chat=group)
+    await bot.settle()
+    assert len(group.messages) == 3 and "chat privado" in group.messages[-1].text
     assert user.messages == []
+
+
+async def test_welcome_button_pressed_again_mid_registration(
+    fake: FakeTelegram, make_bot: BotFactory
+) -> None:
+    bot = await make_bot()
+    user = fake.user("Rita")
+    await _at_name_step(bot, user)
+    welcome = user.messages[0]  # its buttons were replaced; a late double tap still arrives
+    await say(bot, user, "Rita Mora Vílchez")
+    consent = welcome.history[0].reply_markup.buttons[0].callback_data  # type: ignore
+    await user.press_data(consent, welcome.message_id)
+    await bot.settle()
+    assert "Continuemos" in user.messages[-2].text and "Paso 3 de 5" in user.last.text
+    await say(bot, user, "Analista")
+    await press(bot, user, "Omitir")
+    await press(bot, user, "Omitir")
+    await _summary_shows(bot, user, "Rita Mora Vílchez", "Ministerio de Salud")
+    assert fake.errors() == [] and fake.unanswered_callback_queries() == []
+
+
+async def test_regional_networks_are_paginated(fake: FakeTelegram, make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    user = fake.user("Saúl")
+    await start(bot, user)
+    await press(bot, user, "✅ Acepto")
+    await press(bot, user, "Gobiernos Regionales")
+    first_page = user.last
+    assert "página 1 de 2" in first_page.text
+    assert len([b for b in first_page.buttons if "(" in b]) == 14
+    assert "Tacna" not in " ".join(first_page.buttons)
+    await press(bot, user, "Siguiente »")
+    assert "página 2 de 2" in user.last.text
+    await press(bot, user, "Tacna")
+    await press(bot, user, "Gobierno Regional de Tacna")
+    await press(bot, user, "✅ Sí, es mi entidad")
+    assert "Paso 2 de 5" in user.last.text
+    assert fake.errors() == []

@@ -5,15 +5,15 @@ with one clear line (no traceback, no hang) when it cannot start."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -73,10 +73,6 @@ class BotProcess:
     def stderr(self) -> str:
         return (self.folder / "stderr.txt").read_text(encoding="utf-8", errors="replace")
 
-    @property
-    def stdout(self) -> str:
-        return (self.folder / "stdout.txt").read_text(encoding="utf-8", errors="replace")
-
     def stderr_lines(self) -> list[str]:
         return [line for line in self.stderr.splitlines() if line.strip()]
 
@@ -110,16 +106,14 @@ class BotProcess:
 
 
 @asynccontextmanager
-async def launched(
-    tmp_path: Path, env: dict[str, str], port: int | None = None
-) -> AsyncIterator[BotProcess]:
+async def launched(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[BotProcess]:
     """Start ``integridad-bot run`` in ``tmp_path``; always killed at the end, and its stderr
     printed (shown by pytest) when the test fails."""
     with (tmp_path / "stdout.txt").open("wb") as out, (tmp_path / "stderr.txt").open("wb") as err:
         proc = await asyncio.create_subprocess_exec(
             *RUN, cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err
         )
-    bot = BotProcess(proc, port if port is not None else int(env["HTTP_PORT"]), tmp_path)
+    bot = BotProcess(proc, int(env["HTTP_PORT"]), tmp_path)
     try:
         yield bot
     except BaseException:
@@ -127,7 +121,8 @@ async def launched(
         raise
     finally:
         if proc.returncode is None:
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
             await asyncio.wait_for(proc.wait(), 10)
 
 
@@ -158,7 +153,9 @@ def containing(fragment: str) -> Callable[[BotMessage], bool]:
     return lambda message: fragment in (message.text or "")
 
 
-async def act(user: FakeUser, action: Any, *, expect: str | None = None) -> BotMessage:
+async def act(
+    user: FakeUser, action: Awaitable[object], *, expect: str | None = None
+) -> BotMessage:
     """Do something as ``user`` (an awaitable), wait for the bot's answer (the one containing
     ``expect``, if given), then until the bot is quiet, so the next step sees the whole reply."""
     await action

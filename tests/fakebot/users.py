@@ -9,6 +9,7 @@ post with ``await user.send("...", chat=group)``.
 from __future__ import annotations
 
 import itertools
+import re
 from typing import TYPE_CHECKING, Any
 
 from bot.telegram_html import utf16_length
@@ -28,12 +29,22 @@ if TYPE_CHECKING:
 _file_counter = itertools.count(1)
 
 
+_MENTION = re.compile(r"@[A-Za-z0-9_]{5,32}\b")
+
+
 def _command_entities(text: str) -> list[dict[str, Any]]:
-    """A ``bot_command`` entity for a text starting with ``/cmd`` or ``/cmd@BotName``."""
-    if not text.startswith("/") or len(text) < 2:
-        return []
-    command = text.split(maxsplit=1)[0]
-    return [{"type": "bot_command", "offset": 0, "length": utf16_length(command)}]
+    """Entities as Telegram adds them: ``bot_command`` for a text starting with ``/cmd`` or
+    ``/cmd@BotName``, and ``mention`` for each ``@username``."""
+    entities: list[dict[str, Any]] = []
+    if text.startswith("/") and len(text) >= 2:
+        command = text.split(maxsplit=1)[0]
+        entities.append({"type": "bot_command", "offset": 0, "length": utf16_length(command)})
+    for match in _MENTION.finditer(text):
+        if entities and match.start() < entities[0]["length"]:
+            continue  # the @BotName of /cmd@BotName belongs to the command
+        entities.append({"type": "mention", "offset": utf16_length(text[: match.start()]),
+                         "length": utf16_length(match.group())})
+    return entities
 
 
 class FakeGroup:
