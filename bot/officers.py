@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -61,6 +61,16 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class InvitationStart:
+    """What an invitation link brings to a registration: its entity and, for a personal link
+    from SIP's directory, the profile fields SIP already has."""
+
+    problem: InvitationProblem | None
+    entity: Entity | None = None
+    prefill: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class OfficerView:
     officer: Officer
     entity: Entity
@@ -92,6 +102,22 @@ class OfficerService:
                 )
             ).first()
             return OfficerView(row[0], row[1]) if row else None
+
+    async def invitation_start(self, payload: str) -> InvitationStart:
+        check = await self._invitations.check(payload)
+        invitation = check.invitation
+        if check.problem is not None or invitation is None or check.entity is None:
+            return InvitationStart(check.problem or InvitationProblem.UNKNOWN)
+        prefill: dict[str, str] = {}
+        if invitation.kind == InvitationKind.PERSONAL.value and invitation.officer_id:
+            invited = await self.by_id(invitation.officer_id)
+            if invited is not None:
+                prefill = {
+                    name: value
+                    for name in PROFILE_FIELDS
+                    if (value := getattr(invited.officer, name))
+                }
+        return InvitationStart(None, check.entity, prefill)
 
     async def submit(
         self, user_id: int, draft: RegistrationDraft, consent_at: Any, payload: str | None = None

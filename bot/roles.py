@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import select
 
 from bot.db import Database, utcnow
-from bot.models import Coordinator, Officer, OfficerStatus
+from bot.invitations import InvitationProblem, InvitationService
+from bot.models import Coordinator, InvitationKind, Officer, OfficerStatus
 
 
 class Role(StrEnum):
@@ -23,10 +25,36 @@ class Role(StrEnum):
         return self in (Role.COORDINATOR, Role.ADMIN)
 
 
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    """The outcome of opening an admin's coordinator link."""
+
+    coordinator: Coordinator | None
+    problem: InvitationProblem | None = None
+    invited_by: int | None = None
+
+
 class RoleService:
-    def __init__(self, db: Database, admin_ids: Iterable[int]) -> None:
+    def __init__(
+        self, db: Database, admin_ids: Iterable[int], invitations: InvitationService
+    ) -> None:
         self._db = db
         self.admin_ids = frozenset(admin_ids)
+        self._invitations = invitations
+
+    async def accept_invitation(self, payload: str, user_id: int, display_name: str) -> Appointment:
+        """``/start c_<token>``: the person opening an admin's single-use link is appointed."""
+        async with self._db.session() as session:
+            check = await self._invitations.check(payload, session)
+            invitation = check.invitation
+            if invitation is None or invitation.kind != InvitationKind.COORDINATOR.value:
+                return Appointment(None, check.problem or InvitationProblem.UNKNOWN)
+            if check.problem is not None:
+                return Appointment(None, check.problem)
+            if not await self._invitations.consume(session, invitation.id or 0):
+                return Appointment(None, InvitationProblem.USED)
+        coordinator = await self.appoint(user_id, display_name, invitation.created_by)
+        return Appointment(coordinator, None, invitation.created_by)
 
     async def role_of(self, user_id: int) -> Role:
         """Read from the database every time: a removed coordinator loses access at once."""

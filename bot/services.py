@@ -47,6 +47,6 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         entities=EntityDirectory(db, content.catalog, content.vocabulary),
         invitations=invitations,
         officers=OfficerService(db, invitations),
-        roles=RoleService(db, settings.admin_telegram_ids),
+        roles=RoleService(db, settings.admin_telegram_ids, invitations),
         dialogs=DialogStore(db),
     )

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.invitations import InvitationProblem
 from bot.models import InvitationKind
 from bot.roles import Role
 from handlers.command_menu import set_commands_for
@@ -22,7 +23,7 @@ from handlers.common import (
     main_menu,
     parse_cb,
     reply,
-    role,
+    require,
     send,
     services,
     user_display_name,
@@ -33,15 +34,7 @@ log = logging.getLogger(__name__)
 
 
 async def _require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    if await role(update, context) is Role.ADMIN:
-        return True
-    user = update.effective_user
-    log.warning("admin action refused: user=%s", user.id if user else None)
-    if update.callback_query is not None:
-        await answer(update, context, "only_admins", alert=True)
-    else:
-        await reply(update, context, "admin/only_admins")
-    return False
+    return await require(update, context, lambda r: r is Role.ADMIN, "only_admins")
 
 
 async def coordinators_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -112,21 +105,12 @@ async def accept_coordinator_invitation(
     s = services(context)
     user = update.effective_user
     assert user is not None
-    async with s.db.session() as session:
-        check = await s.invitations.check(payload, session)
-        ok = (
-            check.problem is None
-            and check.invitation is not None
-            and await s.invitations.consume(session, check.invitation.id or 0)
-        )
-    if not ok:
-        problem = check.problem.value if check.problem else "used"
+    appointment = await s.roles.accept_invitation(payload, user.id, user_display_name(update))
+    coordinator = appointment.coordinator
+    if coordinator is None:
+        problem = (appointment.problem or InvitationProblem.UNKNOWN).value
         await reply(update, context, "registration/link_invalid", problem=problem)
         return
-    assert check.invitation is not None
-    coordinator = await s.roles.appoint(
-        user.id, user_display_name(update), check.invitation.created_by
-    )
     new_role = await s.roles.role_of(user.id)
     await set_commands_for(context.bot, s, user.id, new_role)
     await reply(
@@ -136,13 +120,10 @@ async def accept_coordinator_invitation(
         main_menu(context, new_role),
         coordinator=coordinator,
     )
-    if check.invitation.created_by:
+    if appointment.invited_by:
         try:
             await send(
-                context,
-                check.invitation.created_by,
-                "admin/coordinator_joined",
-                coordinator=coordinator,
+                context, appointment.invited_by, "admin/coordinator_joined", coordinator=coordinator
             )
         except TelegramError as exc:
             log.info("could not tell the admin: %s", exc)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from telegram import (
@@ -19,6 +20,7 @@ from telegram.ext import ContextTypes
 from bot.roles import Role
 from bot.services import Services
 
+log = logging.getLogger(__name__)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 CALLBACK_MAX_BYTES = 64
 SEP = ":"
@@ -123,6 +125,34 @@ async def answer(
         return
     text = label(context, key, **values) if key else None
     await query.answer(text, show_alert=alert)
+
+
+async def require(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    allowed: Callable[[Role], bool],
+    refusal: str,
+) -> bool:
+    """True when the user's role, read again from the database, passes ``allowed``.
+
+    Otherwise the attempt is logged and refused: a pressed button gets the ``refusal`` label as
+    an alert, a command gets the ``general/<refusal>`` template.
+    """
+    if allowed(await role(update, context)):
+        return True
+    user = update.effective_user
+    log.warning(
+        "refused (%s): user=%s data=%r text=%r",
+        refusal,
+        user.id if user else None,
+        update.callback_query.data if update.callback_query else None,
+        update.effective_message.text if update.effective_message else None,
+    )
+    if update.callback_query is not None:
+        await answer(update, context, refusal, alert=True)
+    else:
+        await reply(update, context, f"general/{refusal}")
+    return False
 
 
 async def role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Role:

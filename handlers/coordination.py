@@ -26,7 +26,7 @@ from handlers.common import (
     main_menu,
     parse_cb,
     reply,
-    role,
+    require,
     send,
     services,
     user_display_name,
@@ -40,20 +40,7 @@ OFFICERS_FLOW = "officers"
 
 async def require_coordinator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """True for coordinators and admins; otherwise tell the user and log the attempt."""
-    if (await role(update, context)).is_coordinator:
-        return True
-    user = update.effective_user
-    log.warning(
-        "coordinator action refused: user=%s data=%r text=%r",
-        user.id if user else None,
-        update.callback_query.data if update.callback_query else None,
-        update.effective_message.text if update.effective_message else None,
-    )
-    if update.callback_query is not None:
-        await answer(update, context, "only_coordinators", alert=True)
-    else:
-        await reply(update, context, "coordination/only_coordinators")
-    return False
+    return await require(update, context, lambda r: r.is_coordinator, "only_coordinators")
 
 
 # ---------------------------------------------------------------- approvals

@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.db import utcnow
 from bot.dialogs import Dialog
 from bot.invitations import InvitationProblem, looks_like_invitation
-from bot.models import InvitationKind, OfficerStatus
+from bot.models import OfficerStatus
 from bot.officers import RegistrationDraft, SubmitOutcome
 from bot.validation import check_email, check_name, check_phone, check_position
 from handlers import admin, coordination
@@ -144,26 +144,13 @@ async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE, payload
         data.update({k: previous.data[k] for k in FIELD_STEPS if previous.data.get(k)})
     step = "entity"
     if payload != "-":
-        check = await s.invitations.check(payload)
-        if check.problem is not None or check.invitation is None or check.entity is None:
-            problem = (check.problem or InvitationProblem.UNKNOWN).value
+        invited = await s.officers.invitation_start(payload)
+        if invited.problem is not None or invited.entity is None:
+            problem = (invited.problem or InvitationProblem.UNKNOWN).value
             await reply(update, context, "registration/link_invalid", problem=problem)
         else:
-            data.update(payload=payload, entity_id=check.entity.id, entity_fixed=True)
-            if (
-                check.invitation.kind == InvitationKind.PERSONAL.value
-                and check.invitation.officer_id
-            ):
-                invited = await s.officers.by_id(check.invitation.officer_id)
-                if invited is not None:
-                    officer = invited.officer
-                    prefill = {
-                        "full_name": officer.full_name,
-                        "position": officer.position,
-                        "email": officer.email,
-                        "phone": officer.phone,
-                    }
-                    data.update({k: v for k, v in prefill.items() if v})
+            data.update(payload=payload, entity_id=invited.entity.id, entity_fixed=True)
+            data.update(invited.prefill)
             step = "summary" if data.get("full_name") and data.get("position") else "full_name"
     dialog = Dialog(FLOW, step, data)
     await s.dialogs.save(user.id, dialog)
