@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.fakebot import BotMessage, FakeTelegram, FakeUser
 
 RUN = [sys.executable, "-m", "bot.cli", "run"]
@@ -279,7 +280,10 @@ async def test_webhook_mode_registers_checks_the_secret_and_serves(
         assert fake.webhook.url == webhook_url
         assert fake.webhook.secret_token == SECRET
         assert fake.webhook.allowed_updates == [
-            "message", "edited_message", "callback_query", "inline_query"
+            "message",
+            "edited_message",
+            "callback_query",
+            "inline_query",
         ]
         assert fake.calls_to("getUpdates") == []
 
