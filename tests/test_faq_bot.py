@@ -185,3 +185,14 @@ async def test_reload_keeps_old_content_on_a_bad_file(
     assert "Contenido recargado" in replies[-1].text
     refused = await say(bot, officer, "/recargar")
     assert "solo para administradores" in refused[-1].text
+
+
+async def test_leaving_detaches_questions(fake: FakeTelegram, make_bot: BotFactory) -> None:
+    bot, _admin, officer = await _setup(fake, make_bot)
+    await say(bot, officer, OFF_TOPIC)
+    await say(bot, officer, "/baja")
+    await press(bot, officer, "Sí, eliminar mis datos")
+    [row] = await _questions(bot)
+    assert row.telegram_user_id is None  # the text stays for review, no longer linked to anyone
+    replies = await say(bot, officer, "que es el icp")
+    assert "/start" in replies[-1].text  # no longer registered: no answering

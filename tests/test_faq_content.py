@@ -126,7 +126,7 @@ def test_curated_entries_have_officer_style_alternatives(entries: list[FaqEntry]
     for entry in entries:
         if entry.generated:
             continue
-        assert 3 <= len(entry.alternatives) <= 6, entry.id
+        assert 8 <= len(entry.alternatives) <= 12, entry.id
         assert entry.question.startswith("¿") and entry.question.endswith("?"), entry.id
         # at least one alternative typed the way officers type: no accents, no ¿?
         assert any(fold(a) == a.lower() and "¿" not in a for a in entry.alternatives), entry.id

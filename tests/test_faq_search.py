@@ -117,6 +117,12 @@ ENTRIES = [
         "La Guía de Evaluación 2 describe los medios de verificación de la Etapa 2.",
     ),
     entry(
+        "cuantas-etapas",
+        "¿Cuántas etapas tiene la evaluación del ICP?",
+        ["numero de etapas del icp"],
+        "El ICP se evalúa en cinco etapas.",
+    ),
+    entry(
         "veedor-seleccion",
         "¿Qué hace la OII como veedora en los procesos de selección de personal?",
         ["¿Qué dice la Directiva N.º 004-2024-PCM/SIP?"],
@@ -164,17 +170,20 @@ def test_accented_and_plain_queries_score_the_same(index: FaqIndex) -> None:
 
 
 @pytest.mark.parametrize(
-    ("query", "expected"),
+    ("query", "expected", "band"),
     [
-        ("denunsia anonima", "canal-denuncias"),  # s for c
-        ("capasitacion del sistema icp", "capacitacion-sistema-icp"),
-        ("escala de calificasion", "escala-icp"),
-        ("que es el modleo de integridad", "modelo-integridad"),  # transposition
-        ("asistensia tecnica individaul", "asistencia-individual"),
+        ("denunsia anonima", "canal-denuncias", "answer"),  # s for c
+        ("capasitacion del sistema icp", "capacitacion-sistema-icp", "answer"),
+        ("que es el modleo de integridad", "modelo-integridad", "answer"),  # transposition
+        ("escala de calificasion", "escala-icp", None),
+        ("asistensia tecnica individaul", "asistencia-individual", None),
     ],
 )
-def test_typos_are_corrected(index: FaqIndex, query: str, expected: str) -> None:
-    assert top_id(index.ask(query)) == expected
+def test_typos_are_corrected(index: FaqIndex, query: str, expected: str, band: str | None) -> None:
+    result = index.ask(query)
+    assert top_id(result) == expected
+    if band is not None:
+        assert result.band == band
 
 
 def test_typo_correction_is_needed_for_those_queries() -> None:
@@ -219,7 +228,7 @@ def test_spelled_out_name_finds_an_entry_that_uses_the_acronym(index: FaqIndex) 
 
 
 def test_acronym_keeps_its_own_token(index: FaqIndex) -> None:
-    """"pcm sip" appears only as acronyms in the directive number: still found."""
+    """ "pcm sip" appears only as acronyms in the directive number: still found."""
     assert top_id(index.ask("directiva 004 2024 pcm sip")) == "veedor-seleccion"
 
 
@@ -235,13 +244,67 @@ def test_question_words_tell_entries_apart(index: FaqIndex) -> None:
     assert when.band == where.band == "answer"
 
 
+def test_typo_in_a_shorthand_question_word_is_corrected(index: FaqIndex) -> None:
+    """ "cunatas" -> "cuantas" (a shorthand key) -> "cuanto": not an unknown word."""
+    result = index.ask("cunatas etapas tiene el icp")
+    assert top_id(result) == "cuantas-etapas"
+    assert result.band == "answer"
+
+
+def test_synonyms_are_read_as_the_same_word(index: FaqIndex) -> None:
+    """ "asesoria" is a synonym of "asistencia" in the shipped vocabulary."""
+    result = index.ask("como solicito una asesoria tecnica individual")
+    assert top_id(result) == "asistencia-individual"
+    assert result.band == "answer"
+
+
 def test_numbers_tell_entries_apart(index: FaqIndex) -> None:
     assert top_id(index.ask("guia de evaluacion 1")) == "guia-evaluacion-1"
+    assert top_id(index.ask("guia de evaluacion2")) == "guia-evaluacion-2"  # letters+digits
     assert top_id(index.ask("guía de evaluación n.º 2")) == "guia-evaluacion-2"
     assert top_id(index.ask("guia de evaluacion 002")) == "guia-evaluacion-2"
 
 
+def test_a_number_is_read_with_the_word_before_it() -> None:
+    """ "componente 1" is the component, not "componentes ... etapa 1"."""
+    index = FaqIndex(
+        [
+            entry(
+                "etapa-1",
+                "¿Qué componentes tienen más brechas en la Etapa 1?",
+                [],
+                "Respuesta uno.",
+            ),
+            entry("componente-1", "¿Qué es el componente 1, Alta Dirección?", [], "Respuesta dos."),
+            entry(
+                "componente-2",
+                "¿Qué es el componente 2, Gestión de riesgos?",
+                [],
+                "Respuesta tres.",
+            ),
+        ]
+    )
+    assert top_id(index.ask("componente 1")) == "componente-1"
+    assert top_id(index.ask("componentes de la etapa 1")) == "etapa-1"
+
+
 # --- bands --------------------------------------------------------------------------------------
+
+
+def test_a_question_that_is_a_phrasing_is_answered() -> None:
+    """Asked exactly as one of its phrasings (typed plainly), an entry is a direct answer even
+    when a neighbour is nearly the same question."""
+    index = FaqIndex(
+        [
+            entry("general", "¿Qué es la asistencia técnica?", [], "Texto general."),
+            entry("sectorial", "¿Qué es la asistencia técnica sectorial?", [], "Texto sectorial."),
+        ]
+    )
+    general = index.ask("que es la asistencia tecnica")
+    assert (general.band, top_id(general)) == ("answer", "general")
+    assert general.hits[0].score == 1.0
+    sectorial = index.ask("Qué es la asistencia técnica sectorial")
+    assert (sectorial.band, top_id(sectorial)) == ("answer", "sectorial")
 
 
 def test_answer_band_needs_a_clear_leader(index: FaqIndex) -> None:
@@ -413,6 +476,33 @@ def test_shorthand_problems_are_reported(tmp_path: Path) -> None:
     assert ("cuando", "word is both a stop word and a question word") in found
     assert len(problems) == 7
     assert shorthand.acronyms["icp"] == ("indice", "de", "capacidad", "preventiva")
+
+
+def test_yaml_booleans_are_not_words(tmp_path: Path) -> None:
+    """Unquoted "no" is read by YAML as false: reported, not taken as the word "false"."""
+    _, problems = load_shorthand(write_shorthand(tmp_path, "stop_words: [de, no]\n"))
+    assert [p.entry for p in problems] == ["stop_words"]
+    assert "quote it" in problems[0].message
+
+
+def test_synonym_problems_are_reported(tmp_path: Path) -> None:
+    content_dir = write_shorthand(
+        tmp_path,
+        "shorthand:\n  q: que\n"
+        "synonyms:\n  asistencia: [asesoria, q, asistencia]\n  dos palabras: [algo]\n"
+        "  registro: otra\n",
+    )
+    shorthand, problems = load_shorthand(content_dir)
+    found = {(p.entry, p.message) for p in problems}
+    assert ("synonyms.asistencia", "'q' is already a shorthand or an acronym") in found
+    assert ("synonyms.asistencia", "not a variant: 'asistencia'") in found
+    assert ("synonyms.dos palabras", "key must be a single word") in found
+    assert (
+        "synonyms.registro",
+        "must be a non-empty list of words or phrases",
+    ) in found
+    assert len(problems) == 4
+    assert shorthand.shorthand["asesoria"] == ("asistencia",)
 
 
 def test_custom_shorthand_is_used() -> None:

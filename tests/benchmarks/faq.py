@@ -128,8 +128,7 @@ def calibration(entries: Sequence[FaqEntry], shorthand: Shorthand) -> None:
     off_bands = Counter(r.band for r in results)
     best = max((r.hits[0].score for r in results if r.hits), default=0.0)
     print(
-        f"own off-topic ({len(results)} questions): bands={dict(off_bands)} "
-        f"best score {best:.3f}"
+        f"own off-topic ({len(results)} questions): bands={dict(off_bands)} best score {best:.3f}"
     )
 
 
