@@ -71,8 +71,8 @@ SHORTHAND_FILE = "search/faq_shorthand.yaml"
 Band = Literal["answer", "suggest", "fallback"]
 
 # --- calibration (see the module docstring) -----------------------------------------------
-IDF_EXPONENT = 2.0  # a term weighs IDF ** this
-UNKNOWN_WEIGHT_FACTOR = 1.0  # an unknown word weighs this times the rarest known word
+IDF_EXPONENT = 1.0  # a term weighs IDF ** this
+UNKNOWN_WEIGHT_FACTOR = 1.5  # an unknown word weighs this times the rarest known word
 TYPO_FACTOR = 0.85  # a corrected word counts this much of an exact one
 NUMBER_WEIGHT_FACTOR = 0.5  # a bare number weighs this much (its word-number pair counts fully)
 ANSWER_COVERAGE = 0.5  # a term found only in the entry's answer counts this much
