@@ -12,14 +12,19 @@ from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+]
 
 
 def build_application(
     services: Services, *, rate_limiter: bool = True
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application talking to ``TELEGRAM_API_BASE_URL`` with every handler."""
-    from handlers import admin, coordination, general, profile, registration
+    from handlers import admin, coordination, faq, general, profile, registration
 
     settings = services.settings
     token = settings.token
@@ -43,6 +48,7 @@ def build_application(
     profile.register(app)
     coordination.register(app)
     admin.register(app)
+    faq.register(app)
     general.register_last(app)
     return app
 

@@ -236,6 +236,20 @@ class Catalog(_Model):
         """The network with this code, or None."""
         return self._networks.get(code) if code else None
 
+    def search_network(self, text: str) -> Network | None:
+        """A network typed loosely ("salud", "gore cusco", "red de integridad de educacion")."""
+        exact = self.find_network(text)
+        if exact is not None:
+            return exact
+        query = fold(text)
+        query = re.sub(r"\b(gore|gob reg|gobierno regional)\b", "gr", query)
+        query = re.sub(r"\b(red|de|del|la|integridad)\b", " ", query).strip()
+        if not query:
+            return None
+        choices = {n.code: fold(n.short_name) for n in self.networks}
+        found = process.extractOne(query, choices, scorer=fuzz.WRatio, score_cutoff=80)
+        return self._networks[found[2]] if found else None
+
     def networks_of(self, level_code: str) -> list[Network]:
         """The networks of a level, in the file's (the plan's) order; empty for unknown levels."""
         return list(self._by_level.get(level_code, []))

@@ -25,10 +25,12 @@ db_app = typer.Typer(no_args_is_help=True, help="Database")
 content_app = typer.Typer(no_args_is_help=True, help="Content in content/")
 entities_app = typer.Typer(no_args_is_help=True, help="Entity catalogue")
 officers_app = typer.Typer(no_args_is_help=True, help="Officers directory")
+faq_app = typer.Typer(no_args_is_help=True, help="FAQ answering")
 app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 app.add_typer(entities_app, name="entities")
 app.add_typer(officers_app, name="officers")
+app.add_typer(faq_app, name="faq")
 
 EXIT_USAGE = 2
 
@@ -198,6 +200,50 @@ def officers_import(
         skipped=len(report.skipped),
         output=output,
     )
+
+
+@faq_app.command("ask")
+def faq_ask(
+    question: str = typer.Argument(..., help='The question, or "-" to read one per line'),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON objects"),
+) -> None:
+    """Answer a question as the bot would (no database, nothing recorded)."""
+    import json
+
+    from bot.content import load_content
+    from bot.content_problems import ContentError
+    from bot.faq import FaqService, load_knowledge
+    from bot.telegram_html import parse_telegram_html
+
+    settings = load_settings()
+    try:
+        content = load_content(settings.content_dir)
+    except ContentError as exc:
+        say("content_invalid", err=True, count=len(exc.problems))
+        raise typer.Exit(1) from None
+    knowledge, problems = load_knowledge(settings.content_dir, content.catalog)
+    if knowledge is None:
+        say("content_invalid", err=True, count=len(problems))
+        raise typer.Exit(1)
+    service = FaqService(None, knowledge)
+
+    def rating_text(answer: object) -> str:
+        return content.texts.render("icp/result", rating=answer.rating)  # type: ignore[attr-defined]
+
+    questions = sys.stdin if question == "-" else [question]
+    for line in questions:
+        text = line.rstrip("\n")
+        if question == "-" and not text.strip():
+            continue
+        result = service.as_json(text, rating_text)
+        if as_json:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+            continue
+        typer.echo(f"[{result['band']}] {text}")
+        if result["answer"]:
+            typer.echo(parse_telegram_html(str(result["answer"])).plain_text)
+        for item in result["results"]:  # type: ignore[attr-defined]
+            typer.echo(f"  {item['score']:.3f}  {item['id']}: {item['question']}")
 
 
 @asynccontextmanager

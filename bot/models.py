@@ -123,3 +123,19 @@ class DialogState(SQLModel, table=True):
     step: str = Field(max_length=32)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     updated_at: datetime = _ts(default_factory=utcnow)
+
+
+class FaqQuestion(SQLModel, table=True):
+    """A question asked to the FAQ, how it was answered, and the officer's feedback."""
+
+    __tablename__ = "faq_questions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int | None = Field(default=None, sa_type=BigInteger, index=True,
+                                         nullable=True)  # erased with /baja
+    text: str = Field(max_length=4096)
+    band: str = Field(max_length=16, index=True)  # answer | suggest | fallback | calculator
+    entry_id: str | None = Field(default=None, max_length=80)  # the entry finally shown
+    helpful: bool | None = None
+    handed_off: bool = False  # the officer asked SIP for individual assistance with it
+    created_at: datetime = _ts(default_factory=utcnow)

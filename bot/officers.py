@@ -13,6 +13,7 @@ from bot.invitations import InvitationProblem, InvitationService
 from bot.models import (
     DialogState,
     Entity,
+    FaqQuestion,
     InvitationKind,
     Officer,
     OfficerStatus,
@@ -272,6 +273,11 @@ class OfficerService:
             dialog = await session.get(DialogState, user_id)
             if dialog is not None:
                 await session.delete(dialog)
+            await session.execute(  # questions stay for the FAQ's review, anonymous
+                update(FaqQuestion)
+                .where(FaqQuestion.telegram_user_id == user_id)  # type: ignore[arg-type]
+                .values(telegram_user_id=None)
+            )
             if officer is None:
                 return False
             officer.telegram_user_id = None

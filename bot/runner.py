@@ -39,7 +39,7 @@ from bot.application import ALLOWED_UPDATES, build_application
 from bot.db import Database
 from bot.http import build_http_app
 from bot.schema import upgrade
-from bot.services import build_services
+from bot.services import Services, build_services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,8 +118,25 @@ def _install_signal_handlers(loop: asyncio.AbstractEventLoop, stop: asyncio.Even
             loop.add_signal_handler(sig, on_signal, sig)
 
 
+def _install_reload_handler(loop: asyncio.AbstractEventLoop, services: Services) -> None:
+    """SIGHUP reloads content/; a bad file keeps the old content live and is logged."""
+
+    def on_hangup() -> None:
+        problems = services.reload_content()
+        if problems:
+            log.error(
+                "content reload refused, the old content stays live: %s",
+                "; ".join(str(p) for p in problems[:20]),
+            )
+        else:
+            log.info("content reloaded: %d FAQ entries", len(services.faq.knowledge.entries))
+
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, on_hangup)
+
+
 def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.remove_signal_handler(sig)
 
@@ -323,5 +340,6 @@ async def _run(settings: Settings, stop: asyncio.Event, sock: socket.socket) -> 
 
         await _receive_updates(app, settings)
         stack.push_async_callback(_stop_polling, app)
+        _install_reload_handler(asyncio.get_running_loop(), services)
         await _wait_for_stop(stop, http_task)
         log.info("shutting down")

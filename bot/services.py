@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.content import Content, load_content
+from bot.content_problems import ContentError, ContentProblem
 from bot.db import Database
 from bot.dialogs import DialogStore
 from bot.entities import EntityDirectory, ImportReport
+from bot.faq import FaqService, load_knowledge
 from bot.invitations import InvitationService
 from bot.officers import OfficerService
 from bot.roles import RoleService
@@ -25,10 +27,27 @@ class Services:
     officers: OfficerService
     roles: RoleService
     dialogs: DialogStore
+    faq: FaqService
 
     @property
     def texts(self) -> Texts:
         return self.content.texts
+
+    def reload_content(self) -> list[ContentProblem]:
+        """Load ``content/`` again; on any problem keep what is live and return the problems."""
+        try:
+            content = load_content(
+                self.settings.content_dir, Texts(self.settings.content_dir, self.settings.tz)
+            )
+        except ContentError as exc:
+            return exc.problems
+        knowledge, problems = load_knowledge(self.settings.content_dir, content.catalog)
+        if knowledge is None:
+            return problems
+        self.content = content
+        self.entities.catalog = content.catalog
+        self.faq.knowledge = knowledge
+        return []
 
     async def seed_entities(self) -> ImportReport:
         """Add the shipped entities that are missing; never overwrite an imported change."""
@@ -38,6 +57,9 @@ class Services:
 def build_services(settings: Settings, db: Database | None = None) -> Services:
     """Load the content (raising ContentError on any problem) and wire the services."""
     content = load_content(settings.content_dir, Texts(settings.content_dir, settings.tz))
+    knowledge, problems = load_knowledge(settings.content_dir, content.catalog)
+    if knowledge is None:
+        raise ContentError(problems)
     db = db or Database(settings.database_url)
     invitations = InvitationService(db, settings.invitation_ttl_days)
     return Services(
@@ -49,4 +71,5 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         officers=OfficerService(db, invitations),
         roles=RoleService(db, settings.admin_telegram_ids, invitations),
         dialogs=DialogStore(db),
+        faq=FaqService(db, knowledge),
     )

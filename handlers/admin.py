@@ -12,7 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.invitations import InvitationProblem
 from bot.models import InvitationKind
 from bot.roles import Role
-from handlers.command_menu import set_commands_for
+from handlers.command_menu import set_all_commands, set_commands_for
 from handlers.common import (
     answer,
     button,
@@ -129,9 +129,24 @@ async def accept_coordinator_invitation(
             log.info("could not tell the admin: %s", exc)
 
 
+async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reload content/ without restarting; a bad file keeps the old content live."""
+    if not await _require_admin(update, context):
+        return
+    s = services(context)
+    problems = s.reload_content()
+    if problems:
+        log.warning("content reload refused: %d problem(s)", len(problems))
+        await reply(update, context, "admin/reload_failed", problems=[str(p) for p in problems])
+        return
+    await set_all_commands(context.bot, s)
+    await reply(update, context, "admin/reloaded", entries=len(s.faq.knowledge.entries))
+
+
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         CommandHandler("coordinadores", coordinators_command, filters=filters.ChatType.PRIVATE)
     )
+    app.add_handler(CommandHandler("recargar", reload_command, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^co:"))
     ROUTER.menu("menu_coordinators", coordinators_command)

@@ -171,12 +171,16 @@ def main_menu(
         keys = [
             ["menu_pending", "menu_invite"],
             ["menu_officers", "menu_coordinators"],
-            ["menu_help"],
+            ["menu_ask", "menu_help"],
         ]
     elif user_role is Role.COORDINATOR:
-        keys = [["menu_pending", "menu_invite"], ["menu_officers", "menu_help"]]
+        keys = [
+            ["menu_pending", "menu_invite"],
+            ["menu_officers", "menu_ask"],
+            ["menu_gaps", "menu_help"],
+        ]
     elif user_role is Role.OFFICER:
-        keys = [["menu_profile", "menu_help"]]
+        keys = [["menu_ask", "menu_icp"], ["menu_gaps", "menu_profile"], ["menu_help"]]
     else:
         return ReplyKeyboardRemove()
     texts = services(context).texts

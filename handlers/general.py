@@ -20,6 +20,7 @@ from telegram.ext import (
 )
 
 from bot.models import OfficerStatus
+from bot.roles import Role
 from handlers.command_menu import commands_for
 from handlers.common import answer, main_menu, reply, role, services
 from handlers.router import ROUTER
@@ -78,6 +79,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     dialog = await s.dialogs.get(user.id)
     if dialog is not None and dialog.flow in ROUTER.text_by_flow:
         await ROUTER.text_by_flow[dialog.flow](update, context, dialog)
+        return
+    if ROUTER.free_text is not None and await role(update, context) is not Role.GUEST:
+        await ROUTER.free_text(update, context)
         return
     await _no_dialog(update, context, "general/free_text")
 

@@ -23,6 +23,7 @@ class Router:
         self.media_by_flow: dict[str, DialogHandler] = {}
         self.prompt_by_flow: dict[str, DialogHandler] = {}
         self.menu_actions: dict[str, Action] = {}  # label key → action
+        self.free_text: Action | None = None  # registered users' text outside any dialog
 
     def dialog(
         self,

@@ -279,7 +279,12 @@ async def test_webhook_mode_registers_checks_the_secret_and_serves(
         assert fake.webhook is not None
         assert fake.webhook.url == webhook_url
         assert fake.webhook.secret_token == SECRET
-        assert fake.webhook.allowed_updates == ["message", "edited_message", "callback_query"]
+        assert fake.webhook.allowed_updates == [
+            "message",
+            "edited_message",
+            "callback_query",
+            "inline_query",
+        ]
         assert fake.calls_to("getUpdates") == []
 
         intruder = fake.user("Intrusa")

@@ -1,0 +1,129 @@
+"""The ICP rating calculator: a stage and a score → the plan's rating (section 2.1).
+
+Stage *n* is scored from *n − 1* to *n*. The plan prints its bands with two decimals (0.70–0.89,
+0.90–1.00), which leaves gaps such as 0.895: scores are therefore rounded to two decimals, half
+up, before they are rated, and every rounded score falls in exactly one band.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.content_problems import ContentProblem
+
+SCALE_FILE = "icp/scale.yaml"
+TWO_PLACES = Decimal("0.01")
+
+
+class Band(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    lower: Decimal
+    upper: Decimal
+    meaning: str
+
+
+class Scale(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str
+    stages: int
+    bands: tuple[Band, ...]  # best first
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    stage: int
+    score: Decimal  # as rounded
+    band: Band
+    lower: Decimal  # absolute bounds of the band in this stage
+    upper: Decimal
+    better: Band | None  # the next band up, if any
+    better_from: Decimal | None  # the score it starts at in this stage
+    next_stage: bool  # Apto below the last stage
+
+
+class IcpError(ValueError):
+    """Invalid stage or score; ``kind`` is ``stage`` or ``score``."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+def load_scale(content_dir: Path) -> tuple[Scale | None, list[ContentProblem]]:
+    path = content_dir / SCALE_FILE
+    try:
+        scale = Scale.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None, [ContentProblem(SCALE_FILE, "", "file missing")]
+    except (yaml.YAMLError, ValidationError) as exc:
+        return None, [ContentProblem(SCALE_FILE, "", f"invalid: {exc}")]
+    problems: list[ContentProblem] = []
+    expected_upper = Decimal("1.00")
+    for band in scale.bands:  # contiguous, best first, covering 0.00–1.00 in 0.01 steps
+        if band.upper != expected_upper or band.lower > band.upper:
+            problems.append(ContentProblem(SCALE_FILE, band.name, "bands must be contiguous"))
+        expected_upper = band.lower - TWO_PLACES
+    if expected_upper != Decimal("-0.01"):
+        problems.append(ContentProblem(SCALE_FILE, "bands", "bands must reach down to 0.00"))
+    return (scale if not problems else None), problems
+
+
+def parse_number(text: str) -> Decimal:
+    """``1.75``, ``1,75`` → Decimal; raises IcpError('score')."""
+    try:
+        value = Decimal(text.strip().replace(",", "."))
+    except InvalidOperation:
+        raise IcpError("score") from None
+    if not value.is_finite():
+        raise IcpError("score")
+    return value
+
+
+def rate(scale: Scale, stage: int, score: Decimal) -> Rating:
+    if not 1 <= stage <= scale.stages:
+        raise IcpError("stage")
+    base = Decimal(stage - 1)
+    if not base <= score <= base + 1:  # the range is checked before rounding
+        raise IcpError("score")
+    rounded = score.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    relative = rounded - base
+    for index, band in enumerate(scale.bands):
+        if band.lower <= relative <= band.upper:
+            better = scale.bands[index - 1] if index > 0 else None
+            return Rating(
+                stage=stage,
+                score=rounded,
+                band=band,
+                lower=(base + band.lower).quantize(TWO_PLACES),
+                upper=(base + band.upper).quantize(TWO_PLACES),
+                better=better,
+                better_from=(base + better.lower).quantize(TWO_PLACES) if better else None,
+                next_stage=index == 0 and stage < scale.stages,
+            )
+    raise IcpError("score")  # unreachable with a validated scale
+
+
+_STAGE = re.compile(r"\betapa\s*(\d{1,2})\b|\b(\d{1,2})\s*(?:ra|da|ta|era|°|º)?\s*etapa\b", re.I)
+_SCORE = re.compile(r"(?<![\d.,])(\d(?:[.,]\d{1,4})?)(?![\d.,]*\d)")
+
+
+def find_stage_and_score(text: str) -> tuple[int, Decimal] | None:
+    """A question that carries a stage and a score ("saqué 1.75 en la etapa 2")."""
+    stage_match = _STAGE.search(text)
+    if not stage_match:
+        return None
+    stage = int(stage_match.group(1) or stage_match.group(2))
+    rest = text[: stage_match.start()] + " " + text[stage_match.end():]
+    numbers = [m.group(1) for m in _SCORE.finditer(rest) if any(c in m.group(1) for c in ".,")]
+    if len(numbers) != 1:
+        return None
+    return stage, parse_number(numbers[0])

@@ -1,0 +1,243 @@
+"""Quality of the FAQ search on the real entries (``content/faq``) and the evaluation set.
+
+The evaluation set (``tests/faq_eval/in_domain.yaml``, ``out_of_domain.yaml``) is written apart
+from the entries and measures the ranker; it is never used to tune it. The ranker's constants are
+calibrated on the entries themselves and on the invented off-topic questions below
+(``python -m tests.benchmarks.faq --calibration`` prints those figures).
+
+Run with ``-s`` to see the figures: ``.venv/bin/pytest tests/test_faq_quality.py -s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.catalog import DEFAULT_CONTENT_DIR, load_catalog
+from bot.faq_content import FaqEntry, load_faq
+from bot.faq_search import FaqIndex, load_shorthand
+from bot.plan import load_plan
+
+EVAL_DIR = Path(__file__).resolve().parent / "faq_eval"
+IN_DOMAIN = EVAL_DIR / "in_domain.yaml"
+OUT_OF_DOMAIN = EVAL_DIR / "out_of_domain.yaml"
+
+# Issue 3 asks top-1 >= 0.90 and top-3 >= 0.98. Top-3 is not reached yet (0.963 measured when
+# this was written), so the test guards against regressions at that level and the issue stays
+# open until TARGET_TOP3 is met; raise MIN_TOP3 to TARGET_TOP3 then.
+MIN_TOP1 = 0.90
+TARGET_TOP3 = 0.98
+MIN_TOP3 = 0.955
+MIN_DIRECT_PRECISION = 0.95
+MAX_OOD_FALSE_ACCEPT = 0.10
+
+# Off-topic questions written for the calibration of the bands (not taken from the evaluation
+# set). At most one in fifty may get a direct answer ("¿Qué hora es?" shares its only word with
+# "¿En qué fecha y hora exactas es cada sesión?": a bag of words cannot tell them apart).
+MAX_OWN_OFF_TOPIC_ANSWERED = 0.02
+OWN_OFF_TOPIC: tuple[str, ...] = (
+    "¿Cuál es el clima en Lima mañana?",
+    "receta de ceviche",
+    "¿Quién ganó el partido de ayer?",
+    "¿Cómo renuevo mi DNI?",
+    "¿Dónde pago mis impuestos?",
+    "¿Cuál es el tipo de cambio del dólar hoy?",
+    "¿Cómo saco mi pasaporte?",
+    "necesito un taxi al aeropuerto",
+    "¿Qué hora es?",
+    "cuéntame un chiste",
+    "¿Cómo instalo Zoom en mi celular?",
+    "¿Cuándo es el feriado de julio?",
+    "¿Cuánto cuesta el pasaje a Cusco?",
+    "¿Cómo cambio la contraseña de mi correo institucional?",
+    "mi computadora no enciende",
+    "¿Dónde queda el Ministerio de Salud?",
+    "¿Cuál es el sueldo mínimo en el Perú?",
+    "¿Cómo me afilio a EsSalud?",
+    "¿Cuándo cobro mi CTS?",
+    "¿Cuántos días de vacaciones me corresponden?",
+    "quiero comprar una laptop",
+    "¿Qué película me recomiendas?",
+    "¿Cómo llego a Miraflores?",
+    "¿Cuándo son las elecciones municipales?",
+    "¿Quién es el presidente del Perú?",
+    "¿Cómo tramito una licencia de conducir?",
+    "horario de atención del banco de la nación",
+    "¿Dónde puedo vacunarme contra la influenza?",
+    "¿Qué es el SIAF?",
+    "¿Cómo registro una orden de compra en el SIGA?",
+    "¿Cuál es el plazo para declarar a la SUNAT?",
+    "¿Cómo hago una transferencia bancaria?",
+    "traduce hello al español",
+    "¿Cuántos habitantes tiene Arequipa?",
+    "¿Qué significa la palabra resiliencia?",
+    "¿Cómo se calcula el IGV?",
+    "¿Cuándo inicia el año escolar?",
+    "¿Cómo postulo a una beca?",
+    "¿Cómo se elige al alcalde?",
+    "mi jefe no me paga las horas extra",
+    "¿cómo hago un pedido de delivery?",
+    "¿Cuál es la capital de Australia?",
+    "¿Cómo funciona la inteligencia artificial?",
+    "escribe un poema sobre el mar",
+    "¿Dónde venden entradas para el concierto?",
+    "¿Qué debo llevar a una entrevista de trabajo?",
+    "¿cómo reseteo mi router?",
+    "¿Cuál es el número de la central de emergencias?",
+    "¿Cuándo pagan la gratificación de diciembre?",
+    "¿Qué documentos necesito para casarme?",
+    "¿Cómo inscribo a mi hijo en el colegio?",
+    "¿Cuánto cuesta un certificado de antecedentes penales?",
+    "quiero reservar una mesa para dos",
+    "¿Cómo bajo de peso rápido?",
+    "¿Qué es el fenómeno El Niño?",
+    "¿Cómo se juega ajedrez?",
+    "el ascensor del edificio está malogrado",
+    "¿Cuándo llega mi pedido de Amazon?",
+    "¿Cómo hago un gráfico en Excel?",
+    "¿Cuáles son los requisitos para jubilarme?",
+    "¿Quién pintó la Mona Lisa?",
+    "¿Cuál es la mejor universidad del Perú?",
+    "¿Cuántas calorías tiene una manzana?",
+    "¿cómo se dice gracias en quechua?",
+    "necesito un certificado médico",
+    "¿Dónde estaciono mi carro?",
+    "¿Cuánto gana un oficial de integridad?",
+    "¿Qué día es hoy?",
+    "¿A qué hora abre la municipalidad?",
+    "¿Cómo saco una cita en el hospital?",
+)
+
+
+@cache
+def real_entries() -> tuple[FaqEntry, ...]:
+    catalog, catalog_problems = load_catalog(DEFAULT_CONTENT_DIR)
+    assert catalog is not None, catalog_problems
+    plan, plan_problems = load_plan(DEFAULT_CONTENT_DIR)
+    assert plan is not None, plan_problems
+    entries, _ = load_faq(DEFAULT_CONTENT_DIR, catalog, plan)
+    assert entries, "no FAQ entries in content/faq"
+    return tuple(entries)
+
+
+@cache
+def real_index() -> FaqIndex:
+    shorthand, problems = load_shorthand(DEFAULT_CONTENT_DIR)
+    assert problems == []
+    return FaqIndex(real_entries(), shorthand)
+
+
+def _questions(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        pytest.skip(f"{path.relative_to(EVAL_DIR.parent.parent)} does not exist yet")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict) and isinstance(data.get("questions"), list), path
+    return data["questions"]
+
+
+@dataclass(frozen=True)
+class EvalFigures:
+    top1: float
+    top3: float
+    mrr: float
+    direct_precision: float
+    ood_false_accept: float
+    n_in: int
+    n_ood: int
+    bands_in: dict[str, int]
+    n_answer: int
+
+    def line(self) -> str:
+        return (
+            f"FAQ eval: top1={self.top1:.3f} top3={self.top3:.3f} mrr={self.mrr:.3f} "
+            f"direct_precision={self.direct_precision:.3f} "
+            f"ood_false_accept={self.ood_false_accept:.3f} "
+            f"(n_in={self.n_in}, n_ood={self.n_ood}, in-domain bands={self.bands_in})"
+        )
+
+
+def evaluate(
+    index: FaqIndex, in_domain: Sequence[dict[str, Any]], out_of_domain: Sequence[dict[str, Any]]
+) -> EvalFigures:
+    top1 = top3 = 0
+    reciprocal = 0.0
+    answered = answered_right = 0
+    bands = {"answer": 0, "suggest": 0, "fallback": 0}
+    for item in in_domain:
+        expected = set(item["expected"])
+        result = index.ask(str(item["q"]), limit=5)
+        ids = [hit.entry.id for hit in result.hits]
+        bands[result.band] += 1
+        top1 += bool(ids[:1]) and ids[0] in expected
+        top3 += any(i in expected for i in ids[:3])
+        rank = next((n for n, i in enumerate(ids, 1) if i in expected), None)
+        reciprocal += 1 / rank if rank else 0.0
+        if result.band == "answer":
+            answered += 1
+            answered_right += ids[0] in expected
+    false_accepts = sum(index.ask(str(item["q"])).band == "answer" for item in out_of_domain)
+    n_in = max(len(in_domain), 1)
+    return EvalFigures(
+        top1=top1 / n_in,
+        top3=top3 / n_in,
+        mrr=reciprocal / n_in,
+        direct_precision=answered_right / answered if answered else 1.0,
+        ood_false_accept=false_accepts / max(len(out_of_domain), 1),
+        n_in=len(in_domain),
+        n_ood=len(out_of_domain),
+        bands_in=bands,
+        n_answer=answered,
+    )
+
+
+def test_evaluation_set() -> None:
+    in_domain = _questions(IN_DOMAIN)
+    out_of_domain = _questions(OUT_OF_DOMAIN)
+    figures = evaluate(real_index(), in_domain, out_of_domain)
+    print()
+    print(figures.line())
+    assert figures.top1 >= MIN_TOP1, figures.line()
+    assert figures.top3 >= MIN_TOP3, figures.line()
+    assert figures.direct_precision >= MIN_DIRECT_PRECISION, figures.line()
+    assert figures.ood_false_accept <= MAX_OOD_FALSE_ACCEPT, figures.line()
+
+
+def test_evaluation_expects_known_entries() -> None:
+    known = {entry.id for entry in real_entries()}
+    unknown = sorted(
+        {i for item in _questions(IN_DOMAIN) for i in item["expected"] if i not in known}
+    )
+    assert unknown == []
+
+
+def test_every_phrasing_finds_its_own_entry() -> None:
+    """Each entry's question and alternatives, asked as written, rank their entry first."""
+    index = real_index()
+    misses: list[str] = []
+    total = 0
+    for entry in real_entries():
+        for text in (entry.question, *entry.alternatives):
+            total += 1
+            hits = index.ask(text).hits
+            if not hits or hits[0].entry.id != entry.id:
+                found = hits[0].entry.id if hits else None
+                misses.append(f"{entry.id}: {text!r} -> {found}")
+    print(f"\nown phrasings: {total - len(misses)}/{total} rank their entry first")
+    assert len(misses) <= 0.01 * total, "\n".join(misses)
+
+
+def test_own_off_topic_questions_are_not_answered() -> None:
+    index = real_index()
+    answered = [q for q in OWN_OFF_TOPIC if index.ask(q).band == "answer"]
+    fallback = sum(index.ask(q).band == "fallback" for q in OWN_OFF_TOPIC)
+    print(
+        f"\nown off-topic: {len(answered)} answered, {fallback} fallback "
+        f"of {len(OWN_OFF_TOPIC)}: {answered}"
+    )
+    assert len(answered) <= MAX_OWN_OFF_TOPIC_ANSWERED * len(OWN_OFF_TOPIC), answered
