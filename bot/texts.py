@@ -61,6 +61,11 @@ class Texts:
         template = self.env.get_template(name + TEMPLATE_SUFFIX)
         return template.render(**context).strip()
 
+    def render_text(self, name: str, **context: Any) -> str:
+        """Render ``content/templates/<name>.txt`` as plain text (not escaped; calendars, files)."""
+        template = self.env.get_template(name + ".txt")
+        return template.render(**context).strip()
+
     def label(self, key: str, **values: Any) -> str:
         """A plain-text label (buttons, keyboard entries); ``{name}`` fields are filled in."""
         text = self.labels[key]
