@@ -5,7 +5,7 @@ Start with :class:`FakeTelegram` (``async with FakeTelegram() as fake: ...``); s
 """
 
 from .errors import FakeError, bad_request, conflict, forbidden, too_many_requests
-from .limits import SENDING_METHODS, BlockedChats, Interceptor
+from .limits import SENDING_METHODS, BlockedChats, ChatFaults, FloodControl, FloodStats, Interceptor
 from .markup import InlineButton, KeyboardButton, Markup
 from .records import (
     BotMessage,
@@ -30,10 +30,13 @@ __all__ = [
     "BotMessage",
     "Call",
     "CallbackQueryRecord",
+    "ChatFaults",
     "FakeError",
     "FakeGroup",
     "FakeTelegram",
     "FakeUser",
+    "FloodControl",
+    "FloodStats",
     "InlineButton",
     "InlineQueryRecord",
     "Interceptor",

@@ -46,7 +46,7 @@ from bot.telegram_html import utf16_length
 
 from . import errors as E
 from .errors import FakeError
-from .limits import BlockedChats, Interceptor
+from .limits import BlockedChats, ChatFaults, FloodControl, Interceptor
 from .markup import Markup
 from .methods import BotApi, ScopeKey
 from .records import (
@@ -102,7 +102,8 @@ class FakeTelegram(BotApi):
 
         self.calls: list[Call] = []
         self.blocked = BlockedChats()
-        self.interceptors: list[Interceptor] = [self.blocked]
+        self.faults = ChatFaults()
+        self.interceptors: list[Interceptor] = [self.blocked, self.faults]
         self.callback_answer_timeout: float | None = None
         self.require_https_webhook = False
         self.webhook_retry_delay = 0.2
@@ -490,6 +491,44 @@ class FakeTelegram(BotApi):
     def unblock_chat(self, chat_id: int) -> None:
         """Undo :meth:`block_chat`."""
         self.blocked.unblock(chat_id)
+
+    def enforce_flood_limits(
+        self,
+        per_second: int | None = 30,
+        chat_interval: float | None = 1.0,
+        group_per_minute: int | None = 20,
+        *,
+        retry_after: int = 1,
+        refuse: bool = True,
+    ) -> FloodControl:
+        """From now on, answer sending calls beyond Telegram's flood limits with 429
+        ``retry_after`` (see :class:`.limits.FloodControl`); returns it, its ``stats`` count
+        what it saw. Off by default."""
+        flood = FloodControl(
+            per_second, chat_interval, group_per_minute, retry_after=retry_after, refuse=refuse
+        )
+        self.interceptors.insert(0, flood)
+        return flood
+
+    def fail_chat(self, chat_id: int, error: FakeError, *, times: int | None = None) -> None:
+        """Answer sending calls to ``chat_id`` with ``error`` (e.g. ``bad_request("chat not
+        found")``), the next ``times`` times or forever."""
+        self.faults.add(chat_id, error, times=times)
+
+    def time_out_chat(self, chat_id: int, *, times: int | None = 1, delay: float = 2.0) -> None:
+        """Hold the answer to sending calls to ``chat_id`` for ``delay`` seconds (make it longer
+        than the bot's timeout) without delivering the message, the next ``times`` times."""
+        self.faults.add(chat_id, None, times=times, delay=delay)
+
+    def clear_faults(self, chat_id: int) -> None:
+        """Undo :meth:`fail_chat` and :meth:`time_out_chat` for ``chat_id``."""
+        self.faults.clear(chat_id)
+
+    def mark_known(self, chat_id: int) -> None:
+        """Let the bot write to ``chat_id`` as if the person had talked to it long ago."""
+        if chat_id not in self._chats:
+            raise AssertionError(f"chat {chat_id} does not exist in the fake")
+        self._known_chats.add(chat_id)
 
     def is_known_chat(self, chat_id: int) -> bool:
         """Whether the chat ever sent the bot an update (so the bot may write to it)."""
