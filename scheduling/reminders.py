@@ -155,10 +155,20 @@ def reminder_markup(texts: Texts, session_id: int) -> dict[str, Any]:
     }
 
 
+def time_left(start: datetime, now: datetime) -> tuple[int, int, int]:
+    """(days, hours, minutes) left, rounded to the unit that reads naturally; only one of the
+    three is non-zero (a 1-day reminder sent 20 seconds late still says "1 día")."""
+    minutes = max(int((start - now).total_seconds() // 60), 1)
+    if minutes >= 24 * 60 - 30:
+        return round(minutes / (24 * 60)), 0, 0
+    if minutes >= 55:
+        return 0, round(minutes / 60), 0
+    return 0, 0, minutes
+
+
 def render_reminder(texts: Texts, session: Session, officer: Officer, now: datetime) -> str:
     """The reminder message of one session for one officer (Telegram HTML)."""
-    left = max(session.start_at - now, timedelta(0))
-    minutes = int(left.total_seconds() // 60)
+    days, hours, minutes = time_left(session.start_at, now)
     return texts.render(
         REMINDER_TEMPLATE,
         kind=session.kind,
@@ -170,10 +180,10 @@ def render_reminder(texts: Texts, session: Session, officer: Officer, now: datet
         link=session.link,
         mandatory=session.mandatory,
         topics=list(session.topics or []),
-        days=minutes // (24 * 60),
-        hours=minutes // 60,
-        minutes=max(minutes, 1),
-        name=officer.full_name,
+        days=days,
+        hours=hours,
+        minutes=minutes,
+        officer_name=officer.full_name,
     )
 
 
