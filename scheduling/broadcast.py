@@ -338,13 +338,17 @@ class BroadcastEngine:
     async def recover(self) -> int:
         """At start-up only: deliveries a dead process left ``sending`` go back to ``pending``
         (see the module docstring: at-least-once for the calls in flight at a crash)."""
+        left = (
+            Delivery.status == DeliveryStatus.SENDING,
+            Delivery.broadcast_id.not_in(self.running()),  # type: ignore[attr-defined]
+        )
+        async with self.db.session() as s:  # read first: no write transaction when clean
+            if not (await s.execute(select(Delivery.id).where(*left).limit(1))).first():
+                return 0
         async with self.db.session() as s:
             result = await s.execute(
                 update(Delivery)
-                .where(
-                    Delivery.status == DeliveryStatus.SENDING,
-                    Delivery.broadcast_id.not_in(self.running()),  # type: ignore[attr-defined]
-                )
+                .where(*left)
                 .values(status=DeliveryStatus.PENDING)
                 .execution_options(synchronize_session=False)
             )

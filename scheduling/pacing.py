@@ -6,8 +6,8 @@ call: the interactive replies of the handlers (through :class:`PacedRateLimiter`
 rate limiter) and the broadcast engine's messages share it, so a broadcast never pushes the
 bot over the limit when people talk to it at the same time.
 
-The overall limit is a GCRA ("virtual scheduling") schedule: each sending call reserves the
-next slot, ``1 / rate`` seconds after the previous one. Broadcast calls get no tolerance (they
+The overall limit is a GCRA ("virtual scheduling") schedule: each sending call takes the next
+slot, at least ``1 / rate`` seconds after the previous one. Broadcast calls get no tolerance (they
 are evenly spaced); interactive calls may run a few slots ahead of the schedule when no
 broadcast is running, so a handler answering with two or three messages is not slowed down.
 Broadcast calls also keep ``chat_interval`` seconds between two messages to one chat; every
@@ -84,6 +84,9 @@ class Pacer:
     """The bot's sending budget (see the module docstring). ``rate=None`` disables the overall
     limit (benchmarks of the bot's own throughput); per-chat spacing still applies."""
 
+    #: Fraction of an interval a late caller may take back (event-loop wake-up latency).
+    LATE_SLACK = 0.3
+
     def __init__(
         self,
         rate: float | None = 29.0,
@@ -104,6 +107,7 @@ class Pacer:
         self._chat_next: dict[int | str, float] = {}
         self._group_log: dict[int | str, deque[float]] = {}
         self._pruned_at = 0.0
+        self._urgent = 0  # interactive callers waiting
         self.pauses = 0  # how many 429s paused the bot (for reports)
 
     @property
@@ -122,30 +126,47 @@ class Pacer:
         return max(0.0, self._paused_until - self.clock())
 
     async def acquire(self, chat_id: int | str | None, *, broadcast: bool) -> None:
-        """Wait for this call's slot and reserve it (the caller sends right after)."""
-        while True:
-            now = self.clock()
-            wait = self._chat_wait(chat_id, now, broadcast)
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            start = max(now, self._paused_until)
-            if self.rate:
-                tolerance = 0.0
-                if not broadcast and now - self._last_broadcast > 1.0:
-                    tolerance = self.interactive_burst * self.interval
-                slot = max(start, self._tat - tolerance)
-                self._tat = max(self._tat, slot) + self.interval
-            else:
-                slot = start
-            if broadcast:
-                self._last_broadcast = now
-            self._reserve_chat(chat_id, slot, broadcast)
-            if slot > now:
-                await asyncio.sleep(slot - now)
-            if self._paused_until > slot + 1e-6:
-                continue  # a 429 came in while waiting: take a slot after the pause
-            return
+        """Wait until this call may go and take its slot (the caller sends right after).
+
+        The slot is taken when the caller wakes, not booked ahead: after the event loop was
+        busy, late callers do not go out in a burst (a strict receiver would count them in one
+        second). Interactive callers go before waiting broadcast ones."""
+        urgent = not broadcast
+        queued = False  # counted in self._urgent (only while waiting for the overall slot)
+        try:
+            while True:
+                now = self.clock()
+                chat_wait = self._chat_wait(chat_id, now, broadcast)
+                if chat_wait > 0:
+                    if queued:
+                        self._urgent, queued = self._urgent - 1, False
+                    await asyncio.sleep(chat_wait)
+                    continue
+                wait = self._paused_until - now
+                if self.rate:
+                    tolerance = 0.0
+                    if urgent and now - self._last_broadcast > 1.0:
+                        tolerance = self.interactive_burst * self.interval
+                    wait = max(wait, self._tat - tolerance - now)
+                if urgent and wait > 0 and not queued:
+                    self._urgent, queued = self._urgent + 1, True
+                if not urgent and self._urgent:
+                    wait = max(wait, self.interval or 0.001)  # a reply is waiting: it goes first
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue
+                if self.rate:
+                    # a caller woken a little late keeps its place: any 31 calls still span
+                    # at least 30 intervals minus the slack (more than a second at 29/s)
+                    slack = self.LATE_SLACK * self.interval
+                    self._tat = max(self._tat, now - slack) + self.interval
+                if broadcast:
+                    self._last_broadcast = now
+                self._reserve_chat(chat_id, now, broadcast)
+                return
+        finally:
+            if queued:
+                self._urgent -= 1
 
     def _chat_wait(self, chat_id: int | str | None, now: float, broadcast: bool) -> float:
         if chat_id is None:

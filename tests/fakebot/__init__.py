@@ -5,6 +5,7 @@ Start with :class:`FakeTelegram` (``async with FakeTelegram() as fake: ...``); s
 """
 
 from .errors import FakeError, bad_request, conflict, forbidden, too_many_requests
+from .inprocess import InProcessRequest
 from .limits import SENDING_METHODS, BlockedChats, ChatFaults, FloodControl, FloodStats, Interceptor
 from .markup import InlineButton, KeyboardButton, Markup
 from .records import (
@@ -37,6 +38,7 @@ __all__ = [
     "FakeUser",
     "FloodControl",
     "FloodStats",
+    "InProcessRequest",
     "InlineButton",
     "InlineQueryRecord",
     "Interceptor",

@@ -368,11 +368,35 @@ class FakeTelegram(BotApi):
     # ------------------------------------------------------------------------------------
 
     async def _handle(self, request: Request) -> Response:
-        token = request.path_params["token"]
-        raw_method = request.path_params["method"]
+        body = await request.body()
+        status, payload = await self._serve(
+            request.path_params["token"],
+            request.path_params["method"],
+            request.headers.get("content-type", ""),
+            body,
+            list(request.query_params.multi_items()),
+            request,
+        )
+        return JSONResponse(payload, status_code=status)
+
+    async def serve_in_process(
+        self, token: str, method: str, content_type: str, body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer one Bot API call without HTTP (see :class:`.serving.InProcessRequest`): the
+        same checks, interceptors and records as over HTTP; no long polling."""
+        return await self._serve(token, method, content_type, body, [], None)
+
+    async def _serve(
+        self,
+        token: str,
+        raw_method: str,
+        content_type: str,
+        body: bytes,
+        query: list[tuple[str, str]],
+        request: Request | None,
+    ) -> tuple[int, dict[str, Any]]:
         entry = self._methods.get(raw_method.lower())
         name = entry[0] if entry else raw_method
-        body = await request.body()
         call = Call(name, {}, time.monotonic())
         self.calls.append(call)
         polling = name == "getUpdates"
@@ -381,11 +405,7 @@ class FakeTelegram(BotApi):
             self._last_activity = time.monotonic()
         status = 200
         try:
-            call.params = read_params(
-                request.headers.get("content-type", ""),
-                body,
-                list(request.query_params.multi_items()),
-            )
+            call.params = read_params(content_type, body, query)
             if token != self.token:
                 raise E.unauthorized()
             if entry is None:
@@ -397,6 +417,8 @@ class FakeTelegram(BotApi):
                 if outcome is not None:
                     raise outcome
             if polling:
+                if request is None:
+                    raise E.bad_request("getUpdates needs HTTP (long polling)")
                 result = await self._long_poll(request, entry[1], call.params)
             else:
                 result = await entry[1](call.params)
@@ -420,7 +442,7 @@ class FakeTelegram(BotApi):
                 self._inflight -= 1
                 self._last_activity = time.monotonic()
             self._notify()
-        return JSONResponse(payload, status_code=status)
+        return status, payload
 
     async def _long_poll(
         self,
