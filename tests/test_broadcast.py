@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bot.db import utcnow
 from bot.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Officer
 from scheduling.broadcast import (
     SKIPPED_UNREACHABLE,
@@ -58,6 +59,10 @@ async def test_pacing_within_telegrams_limits(make_bot: BotFactory, fake: FakeTe
     assert flood.stats.violations == [] and flood.stats.refused == 0
     assert flood.stats.max_per_second <= 30
     assert flood.stats.min_chat_gap >= 1.0
+    rows = await deliveries(bot.s.db, broadcast_id)
+    assert all(d.sent_at is not None and d.sent_at.tzinfo is not None for d in rows)
+    assert all(abs((utcnow() - (d.sent_at or utcnow())).total_seconds()) < 60 for d in rows)
+    assert all(d.telegram_message_id and d.attempts == 1 for d in rows)
     for i, (user, _) in enumerate(people):
         assert received(fake, user) == [f"Aviso {i}"]
     assert len(fake.sent_documents()) == 3

@@ -290,3 +290,9 @@ async def test_each_kind_of_session_reads_well_one_reminder_per_run(
     assert "reunión de asistencia técnica individual" in third
     assert "https://reuniones.example.gob.pe/minsa" in third
     assert "Estimado(a) Ana Prueba0:" in first
+
+
+async def test_the_reminder_job_runs_at_most_every_30_seconds(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    [tick] = bot.app.job_queue.get_jobs_by_name("reminders:tick")
+    assert tick.trigger.interval <= timedelta(seconds=30)

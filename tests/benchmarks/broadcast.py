@@ -72,6 +72,23 @@ async def register(
     return people
 
 
+async def bare_throughput(
+    bot: ExtBot, messages: list[OutgoingMessage], engine: BroadcastEngine
+) -> float:
+    """Messages per second of a bare loop sending the same messages with as many calls in
+    flight: the ceiling set by PTB, the transport and the fake, without our engine."""
+    gate = asyncio.Semaphore(engine.config.concurrency)
+    args = {"rate_limit_args": {"paced": True}} if bot.rate_limiter else {}
+
+    async def one(message: OutgoingMessage) -> None:
+        async with gate:
+            await bot.send_message(message.chat_id, message.text, parse_mode="HTML", **args)
+
+    began = time.monotonic()
+    await asyncio.gather(*[one(m) for m in messages])
+    return len(messages) / (time.monotonic() - began)
+
+
 async def open_database(url: str | None) -> tuple[Database, object]:
     if url is None:
         folder = tempfile.mkdtemp(prefix="bench-broadcast-")
@@ -151,13 +168,16 @@ async def main(args: argparse.Namespace) -> int:
             began = time.monotonic()
             summary = await engine.run(broadcast_id)
             duration = time.monotonic() - began
+            calls = [c for c in fake.calls[first_call:] if c.method == "sendMessage" and c.ok]
+            baseline = None
+            if args.no_limits:  # the same messages, bare: PTB and the fake alone, no engine/DB
+                baseline = await bare_throughput(local_bot or harness.app.bot, messages, engine)
             if local_bot is not None:
                 await local_bot.shutdown()
         finally:
             await harness.stop()
             await close_database(db, cleanup)
 
-    calls = [c for c in fake.calls[first_call:] if c.method == "sendMessage" and c.ok]
     per_chat = Counter(c.params.get("chat_id") for c in calls)
     duplicates = sum(n - 1 for n in per_chat.values() if n > 1)
     missing = sum(1 for user, _ in people if per_chat.get(user.id, 0) == 0)
@@ -187,6 +207,8 @@ async def main(args: argparse.Namespace) -> int:
         print(f"max in any 1 s:       {flood.stats.max_per_second}")
     else:
         print(f"429s received:        {engine.flood_waits}")
+    if baseline is not None:
+        print(f"bare PTB + fake:      {baseline:.1f} msg/s (same messages, no engine, no database)")
     print(f"duplicates:           {duplicates}")
     print(f"missing:              {missing}")
     target = 500.0 if args.no_limits else 28.0
