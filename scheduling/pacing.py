@@ -10,6 +10,7 @@ The overall limit is a GCRA ("virtual scheduling") schedule: each sending call t
 slot, at least ``1 / rate`` seconds after the previous one. Broadcast calls get no tolerance (they
 are evenly spaced); interactive calls may run a few slots ahead of the schedule when no
 broadcast is running, so a handler answering with two or three messages is not slowed down.
+Whatever the mix, no sliding second holds more than ``per_second_cap`` calls.
 Broadcast calls also keep ``chat_interval`` seconds between two messages to one chat; every
 call to a group keeps at most ``group_per_minute`` messages per minute. After a 429 the whole
 bot waits ``retry_after`` seconds (:meth:`Pacer.pause`).
@@ -94,12 +95,14 @@ class Pacer:
         chat_interval: float = 1.05,
         group_per_minute: int = 20,
         interactive_burst: int = 4,
+        per_second_cap: int = 29,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.rate = rate
         self.chat_interval = chat_interval
         self.group_per_minute = group_per_minute
         self.interactive_burst = interactive_burst
+        self.per_second_cap = per_second_cap
         self.clock = clock
         self._tat = 0.0  # theoretical arrival time of the next evenly spaced call
         self._paused_until = 0.0
@@ -108,6 +111,7 @@ class Pacer:
         self._group_log: dict[int | str, deque[float]] = {}
         self._pruned_at = 0.0
         self._urgent = 0  # interactive callers waiting
+        self._recent: deque[float] = deque()  # calls of the last second
         self.pauses = 0  # how many 429s paused the bot (for reports)
 
     @property
@@ -148,6 +152,11 @@ class Pacer:
                     if urgent and now - self._last_broadcast > 1.0:
                         tolerance = self.interactive_burst * self.interval
                     wait = max(wait, self._tat - tolerance - now)
+                    recent = self._recent
+                    while recent and recent[0] <= now - 1.0:
+                        recent.popleft()
+                    if len(recent) >= self.per_second_cap:  # a hard cap on any second
+                        wait = max(wait, recent[0] + 1.0 - now)
                 if urgent and wait > 0 and not queued:
                     self._urgent, queued = self._urgent + 1, True
                 if not urgent and self._urgent:
@@ -160,6 +169,7 @@ class Pacer:
                     # at least 30 intervals minus the slack (more than a second at 29/s)
                     slack = self.LATE_SLACK * self.interval
                     self._tat = max(self._tat, now - slack) + self.interval
+                    self._recent.append(now)
                 if broadcast:
                     self._last_broadcast = now
                 self._reserve_chat(chat_id, now, broadcast)
