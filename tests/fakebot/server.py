@@ -17,7 +17,9 @@ in another one (``TELEGRAM_API_BASE_URL=fake.base_url integridad-bot run``)::
 It answers like Telegram (``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": 400,
 "description": "Bad Request: ..."}`` with that HTTP status), refuses what Telegram refuses, and
 records every call (:attr:`FakeTelegram.calls`). Rules that may refuse any call (blocked users,
-and later flood control) are interceptors, see :mod:`.limits`.
+injected failures and timeouts, and — opt-in, :meth:`FakeTelegram.enforce_flood_limits` —
+Telegram's flood limits) are interceptors, see :mod:`.limits`. :class:`.InProcessRequest` lets
+PTB call the fake without HTTP (benchmarks).
 
 Layout of the package: :mod:`.server` (this: lifecycle, HTTP, simulated people, inspection and
 waiting), :mod:`.methods` (the Bot API methods), :mod:`.wire` (decoding requests),
