@@ -295,8 +295,9 @@ def _problems_from(exc: ValidationError, relative: str, data: Any) -> list[Conte
         elif loc and loc[0] == "rules":
             entry, loc = _rule_entry(loc, rules)
             if entry.startswith("rules.holidays.") and loc and isinstance(loc[0], int):
-                message = f"{error.get('input')!r}: {message}"
-                loc = []
+                # name the bad date itself: "'2025-02-30': Input should be a valid date..."
+                problems.append(ContentProblem(relative, entry, f"{error['input']!r}: {message}"))
+                continue
         elif len(loc) >= 2 and loc[0] == "sectoral_audiences" and isinstance(loc[1], int):
             entry, loc = f"sectoral_audiences[{loc[1]}]", loc[2:]
         where = ".".join(str(part) for part in loc) or "entry"
