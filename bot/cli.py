@@ -257,9 +257,7 @@ def schedule_generate(
     plan_path: Path | None = typer.Option(
         None, "--plan", help="Plan file (default: content/plan/2025.yaml)"
     ),
-    year: int | None = typer.Option(
-        None, "--year", min=2000, max=2100, help="Apply the plan's pattern to this year"
-    ),
+    year: int | None = typer.Option(None, "--year", help="Apply the plan's pattern to this year"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing"),
 ) -> None:
     """Create the plan's sessions; move unedited future ones when a rule changed."""
@@ -273,6 +271,9 @@ def schedule_generate(
     from bot.texts import format_lima
     from scheduling.generator import GenerationReport, generate_sessions
 
+    if year is not None and not 2000 <= year <= 2100:
+        say("bad_year", err=True, year=year)
+        raise typer.Exit(EXIT_USAGE)
     path = plan_path or settings.content_dir / plan_file()
     if not path.is_file():
         say("file_missing", err=True, file=path)

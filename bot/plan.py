@@ -48,12 +48,12 @@ ASSISTANCE_TYPES = ("grupal", "sectorial", "individual")
 SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _PlanLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
+class PlanLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
     """The safe loader, with dates kept as text: pydantic then reports a bad holiday date
     (2025-02-30) with its entry instead of PyYAML failing on the whole file."""
 
 
-_PlanLoader.add_constructor(
+PlanLoader.add_constructor(
     "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
 )
 
@@ -401,7 +401,7 @@ def load_plan_file(
     except (OSError, UnicodeDecodeError) as exc:
         return None, [ContentProblem(label, "", f"cannot read file: {exc}")]
     try:
-        data = yaml.load(text, Loader=_PlanLoader)
+        data = yaml.load(text, Loader=PlanLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""

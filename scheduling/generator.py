@@ -315,7 +315,9 @@ async def generate_sessions(
             row.plan_key: row
             for row in (
                 await s.execute(
-                    select(Session).where(Session.plan_key.in_(keys))  # type: ignore[union-attr]
+                    select(Session)
+                    .where(Session.plan_key.in_(keys))  # type: ignore[union-attr]
+                    .with_for_update()  # PostgreSQL: a coordinator's edit waits for this run
                 )
             ).scalars()
         }

@@ -34,7 +34,7 @@ from bot.models import (
     SessionKind,
     SessionStatus,
 )
-from bot.plan import PlanData, _PlanLoader, load_plan, load_plan_file
+from bot.plan import PlanData, PlanLoader, load_plan, load_plan_file
 from bot.schema import upgrade
 from bot.settings import DEFAULT_CONTENT_DIR
 from scheduling.generator import generate_sessions, plan_schedule
@@ -63,7 +63,7 @@ def plan() -> PlanData:
 
 def _plan_data() -> dict[str, Any]:
     text = (DEFAULT_CONTENT_DIR / "plan/2025.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.load(text, Loader=_PlanLoader)
+    data: dict[str, Any] = yaml.load(text, Loader=PlanLoader)
     return data
 
 
@@ -593,6 +593,6 @@ def test_cli_refuses_bad_plans_without_a_traceback(tmp_path: Path) -> None:
     _no_traceback(missing)
 
     bad_year = _run(["schedule", "generate", "--year", "1990"], tmp_path)
-    assert bad_year.returncode == 2
+    assert bad_year.returncode == 2 and "Año no válido: 1990" in bad_year.stderr
     _no_traceback(bad_year)
     assert not (tmp_path / "cli.db").exists()  # nothing was opened for a refused plan
