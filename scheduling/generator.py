@@ -219,7 +219,7 @@ def plan_schedule(plan: PlanData, catalog: Catalog, year: int | None = None) -> 
     rules = plan.rules
     if rules is None:
         raise PlanWithoutRules(plan.year)
-    target = year or plan.year
+    target = year if year is not None else plan.year
     listed = rules.holidays_of(target)
     holidays = listed or frozenset()
     slots: list[PlannedSession] = []
