@@ -49,6 +49,7 @@ def build_application(
     coordination.register(app)
     admin.register(app)
     faq.register(app)
+    __import__("handlers.sessions").sessions.register(app)  # issue 5: sessions
     general.register_last(app)
     return app
 
