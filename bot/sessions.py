@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audience import Audience, normalise, officer_filter
@@ -181,7 +182,7 @@ def split_location(text: str) -> tuple[str | None, str | None]:
     found = _URL.search(text)
     link = found.group(0).rstrip(".,;)") if found else None
     place = _URL.sub(" ", text) if found else text
-    place = " ".join(place.split()).strip(" ,;-|") or None
+    place = " ".join(place.split()).strip(" ,;:-|") or None
     return link, place
 
 
@@ -371,8 +372,24 @@ class SessionService:
     async def convene(
         self, session_id: int, *, by: int | None, now: datetime | None = None
     ) -> ConvenePreview:
-        """Invite the audience's officers not yet invited; returns who was just invited."""
+        """Invite the audience's officers not yet invited; returns who was just invited.
+
+        Two coordinators confirming at once: the unique (session, officer) constraint makes the
+        second one fail, and it reports that nobody new was left to invite.
+        """
         now = now or utcnow()
+        try:
+            return await self._convene(session_id, by, now)
+        except IntegrityError:
+            plan = await self.convene_preview(session_id, now=now)
+            return ConvenePreview(
+                Outcome.UNCHANGED if plan.outcome is Outcome.DONE else plan.outcome,
+                plan.session,
+                [],
+                plan.already,
+            )
+
+    async def _convene(self, session_id: int, by: int | None, now: datetime) -> ConvenePreview:
         async with self.db.session() as s:
             plan = await self._convene_plan(s, session_id, now)
             if plan.outcome is not Outcome.DONE or plan.session is None:

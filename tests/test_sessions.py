@@ -48,9 +48,7 @@ async def officer(
     """An approved officer of an entity, who has opened the chat with the bot."""
     user = fake.user(name.split()[0], last_name=name.split()[-1])
     async with bot.s.db.session() as s:
-        entity = (
-            await s.execute(select(Entity).where(Entity.code == entity_code))
-        ).scalar_one()
+        entity = (await s.execute(select(Entity).where(Entity.code == entity_code))).scalar_one()
         row = Officer(
             telegram_user_id=user.id,
             entity_id=entity.id or 0,
@@ -332,9 +330,7 @@ async def test_changes_without_invitees_send_nothing(
 # ---------------------------------------------------------------- refusals and stale input
 
 
-async def test_forged_coordinator_presses_refused(
-    fake: FakeTelegram, make_bot: BotFactory
-) -> None:
+async def test_forged_coordinator_presses_refused(fake: FakeTelegram, make_bot: BotFactory) -> None:
     bot, coordinator = await world(fake, make_bot)
     ana, _ = await officer(bot, fake, "minsa", "Ana Salas")
     session = await new_session(bot, coordinator, title="Sesión protegida")
