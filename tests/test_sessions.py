@@ -27,7 +27,6 @@ from tests.conftest import BotFactory, BotHarness
 from tests.fakebot import BotMessage, FakeTelegram, FakeUser
 from tests.flows import press, say
 
-
 # ---------------------------------------------------------------- helpers (shared by the
 # dialog tests in test_sessions_dialogs.py)
 
