@@ -28,9 +28,19 @@ async def test_new_session_dialog_survives_restarts(
     replies = await say(bot, coordinator, "ok")
     assert "entre 3 y 200 caracteres" in replies[0].text and "«ok»" in replies[0].text
     await say(bot, coordinator, "Gestión de riesgos para la Red de Salud")
-    for typed, expected in [("31/02 10:00", "no existe"), ("ayer 10am", "ya pasó")]:
+    for typed, expected in [
+        ("31/02 10:00", "no existe"),
+        ("31/02", "no existe"),
+        ("ayer 10am", "ya pasó"),
+    ]:
         replies = await say(bot, coordinator, typed)
         assert expected in replies[0].text and "14/4 10am" in replies[0].text
+        assert f"«{typed}»" in replies[0].text
+    before = len(coordinator.messages)
+    await coordinator.send_sticker()
+    await bot.settle()
+    assert "¿Cuándo empieza?" in coordinator.messages[-1].text  # asked again, nothing lost
+    assert len(coordinator.messages) == before + 2
 
     await bot.restart()  # nothing typed so far is lost
     start = (utcnow() + timedelta(days=25)).astimezone(bot.s.settings.tz)
@@ -84,6 +94,7 @@ async def test_announcement_to_a_network(fake: FakeTelegram, make_bot: BotFactor
     assert "No encontré una red" in replies[0].text
     replies = await say(bot, coordinator, "salud")
     assert "Escriba el texto del comunicado" in replies[-1].text
+    beto.block_bot()
     await say(bot, coordinator, "El plazo del ICP vence el viernes. Revise sus evidencias.")
     sample, confirm = coordinator.messages[-2:]
     assert "Comunicado de la Secretaría de Integridad Pública" in sample.text
@@ -93,11 +104,12 @@ async def test_announcement_to_a_network(fake: FakeTelegram, make_bot: BotFactor
     )
     await press(bot, coordinator, "✅ Confirmar y enviar", message=confirm)
     await finish_broadcasts(bot)
-    for user in (ana, beto):
-        assert user.last.text == sample.text  # type: ignore[union-attr]
-    assert not [m for m in mario.messages if "Comunicado" in m.body]
-    assert "Envío terminado" in coordinator.last.text  # type: ignore[union-attr]
-    assert "Enviados: 2 de 2" in coordinator.last.text  # type: ignore[union-attr]
+    assert ana.last.text == sample.text  # type: ignore[union-attr]
+    assert not [m for m in mario.messages + beto.messages if "Comunicado" in m.body]
+    summary = coordinator.last
+    assert summary is not None and "Envío terminado" in summary.text
+    assert "Enviados: 1 de 2" in summary.text
+    assert "Sin acceso (bloquearon el bot): 1" in summary.text and "Fallidos: 0" in summary.text
     # the confirmation pressed again does not send twice
     record = await coordinator.press_data(
         confirm.button_data("✅ Confirmar y enviar"), confirm.message_id
@@ -105,6 +117,29 @@ async def test_announcement_to_a_network(fake: FakeTelegram, make_bot: BotFactor
     await finish_broadcasts(bot)
     assert "ya no está vigente" in (record.answer_text or "")
     assert len([m for m in ana.messages if "Comunicado" in m.body]) == 1
+    assert [c.method for c in fake.errors()] == ["sendMessage"]  # the blocked officer
+    assert fake.unanswered_callback_queries() == []
+
+
+async def test_session_list_is_paginated(fake: FakeTelegram, make_bot: BotFactory) -> None:
+    bot, coordinator = await world(fake, make_bot)
+    for n in range(8):
+        await new_session(bot, coordinator, title=f"Sesión número {n + 1}", days=3 + n)
+    replies = await say(bot, coordinator, "/sesiones")
+    listing = replies[-1]
+    assert "página 1 de 2" in listing.text and "Sesión número 6" in listing.text
+    assert "Sesión número 7" not in listing.text
+    assert "Grupal" in listing.text or "grupal" in listing.text
+    assert "Siguiente »" in listing.buttons
+    await press(bot, coordinator, "Siguiente »", message=listing)
+    page = fake.message(coordinator.id, listing.message_id)
+    assert page is not None and "página 2 de 2" in page.text
+    assert "7. Sesión número 7" in page.text and "Sesión número 1" not in page.text
+    await press(bot, coordinator, "8. Sesión número 8", message=page)
+    card = fake.message(coordinator.id, listing.message_id)
+    assert card is not None and "Sesión número 8" in card.text and "📣 Convocar" in card.buttons
+    await press(bot, coordinator, "« Sesiones", message=card)
+    assert "página 1 de 2" in fake.message(coordinator.id, listing.message_id).text  # type: ignore[union-attr]
     assert fake.errors() == [] and fake.unanswered_callback_queries() == []
 
 
