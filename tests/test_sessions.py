@@ -465,6 +465,7 @@ async def test_nudges_once_to_unconfirmed_entities_of_mandatory_sessions(
     invitation = next(m for m in ana.messages if "Sectorial obligatoria" in m.body)
     await press(bot, ana, "✅ Asistiré", message=invitation)
     engine = engine_of(bot.app)
+    assert bot.app.job_queue.get_jobs_by_name("mandatory_session_nudges")  # the repeating job
 
     def at(days_before: float) -> datetime:
         return sectoral.start_at - timedelta(days=days_before)
