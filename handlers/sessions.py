@@ -1190,9 +1190,9 @@ async def on_new_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         dialog.data["audience"] = {"networks": [value]}
         await answer(update, context)
         await _advance(update, context, dialog, _after_audience(dialog))
-    elif action == "e" and value.isdigit():
+    elif action == "e" and value.isdigit() and await s.entities.get(int(value)) is not None:
         await answer(update, context)
-        ok = await _choose_entity(update, context, dialog, int(value))
+        await _choose_entity(update, context, dialog, int(value))
     elif action == "ok" and flow == NEW_FLOW:
         await _create_session(update, context, dialog)
     elif action == "ok":

@@ -172,3 +172,38 @@ async def test_reschedule_reads_many_date_shapes(fake: FakeTelegram, make_bot: B
         ), typed
         assert row.sequence == sequence
     assert fake.errors() == [] and fake.unanswered_callback_queries() == []
+
+
+async def test_announcement_to_a_level_and_to_an_entity_chosen_among_matches(
+    fake: FakeTelegram, make_bot: BotFactory
+) -> None:
+    bot, coordinator = await world(fake, make_bot)
+    ana, _ = await officer(bot, fake, "minsa", "Ana Salas")
+    rosa, _ = await officer(bot, fake, "gr-cusco", "Rosa Huamán")
+    replies = await say(bot, coordinator, "/difundir")
+    await press(bot, coordinator, "Un nivel de gobierno", message=replies[-1])
+    await press(bot, coordinator, "Gobiernos Regionales")
+    await say(bot, coordinator, "Reunión de la red regional.")
+    confirm = coordinator.messages[-1]
+    assert "Gobiernos Regionales" in confirm.text and "Se enviará a 1 oficial." in confirm.text
+    await press(bot, coordinator, "✅ Confirmar y enviar", message=confirm)
+    await finish_broadcasts(bot)
+    assert "Reunión de la red regional." in rosa.last.text  # type: ignore[union-attr]
+    assert not [m for m in ana.messages if "Comunicado" in m.body]
+
+    replies = await say(bot, coordinator, "/difundir")
+    await press(bot, coordinator, "Una entidad", message=replies[-1])
+    replies = await say(bot, coordinator, "zzzz qqqq")
+    assert "No encontré una entidad" in replies[0].text
+    replies = await say(bot, coordinator, "ministerio")
+    assert "Encontré varias entidades" in replies[-1].text
+    await press(bot, coordinator, "Ministerio de Cultura", message=replies[-1])
+    await say(bot, coordinator, "Solo para Cultura.")
+    confirm = coordinator.messages[-1]
+    assert "Ministerio de Cultura" in confirm.text
+    assert "no tiene oficiales aprobados" in confirm.text
+    await press(bot, coordinator, "Cancelar", message=confirm)
+    assert "no se envió el comunicado" in fake.message(coordinator.id, confirm.message_id).text  # type: ignore[union-attr]
+    await finish_broadcasts(bot)
+    assert not [m for m in ana.messages if "Comunicado" in m.body]
+    assert fake.errors() == [] and fake.unanswered_callback_queries() == []
