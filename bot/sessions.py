@@ -446,22 +446,22 @@ class SessionService:
     async def change_location(
         self, session_id: int, typed: str, *, by: int | None, now: datetime | None = None
     ) -> Change:
-        """A typed link or place (or both); the other one is kept unless the text gives it."""
+        """The typed text is the whole new location: a web address (the link), a place, or
+        both; the modality follows (virtual, presencial, or mixta for both)."""
         now = now or utcnow()
         link, place = split_location(typed)
+        link = link[:LOCATION_MAX] if link else None
+        place = place[:LOCATION_MAX] if place else None
+        modality = "mixta" if link and place else "virtual" if link else "presencial"
         async with self.db.session() as s:
             outcome, session = await self._changeable(s, session_id, now)
             if outcome is not Outcome.DONE or session is None:
                 return Change(outcome, session)
-            new_link = link[:LOCATION_MAX] if link else session.link
-            new_place = place[:LOCATION_MAX] if place else session.place
-            if link and not place and session.modality == "virtual":
-                new_place = None
-            if place and not link and session.modality == "presencial":
-                new_link = None
-            if (new_link, new_place) == (session.link, session.place):
+            if not (link or place):
                 return Change(Outcome.UNCHANGED, session)
-            session.link, session.place = new_link, new_place
+            if (link, place, modality) == (session.link, session.place, session.modality):
+                return Change(Outcome.UNCHANGED, session)
+            session.link, session.place, session.modality = link, place, modality
             _touch(session, by, now)
             await s.flush()
             notify = await self._invitees(s, session_id)
