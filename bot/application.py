@@ -25,6 +25,8 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application talking to ``TELEGRAM_API_BASE_URL`` with every handler."""
     from handlers import admin, coordination, faq, general, profile, registration
+    from handlers.calendar import register as register_calendar  # issue 6
+    from handlers.updates import register as register_update_dedup  # issue 6
 
     settings = services.settings
     token = settings.token
@@ -42,6 +44,7 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app = builder.build()
     app.bot_data["services"] = services
+    register_update_dedup(app)  # issue 6: before every other handler, drops repeated update_ids
     general.register_first(app)
     general.register(app)
     registration.register(app)
@@ -49,6 +52,7 @@ def build_application(
     coordination.register(app)
     admin.register(app)
     faq.register(app)
+    register_calendar(app)  # issue 6
     general.register_last(app)
     return app
 

@@ -5,11 +5,19 @@ LAST-MODIFIED from the record's last change (never the request time), times with
 ``TZID=America/Lima`` and its VTIMEZONE, cancelled sessions with STATUS:CANCELLED, feeds with
 X-WR-CALNAME, REFRESH-INTERVAL and X-PUBLISHED-TTL of six hours. Words come from
 ``content/calendar.yaml`` and ``content/templates/calendar/``.
+
+Feeds are served often (every calendar client polls them) and ``icalendar`` serialises about
+two thousand events a second, so :meth:`CalendarBuilder.feed` keeps each event's serialised
+text, keyed by every field of the record it shows (:func:`session_version`), and the
+calendar's head with its VTIMEZONE: a feed is then those pieces joined. A builder is made per
+load of ``content/``, so a reload of the words starts with empty caches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,13 +25,38 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from icalendar import Calendar, Event, vDuration, vText
+from icalendar import Calendar, Event, Timezone, vDuration, vText
 
 from bot.models import Session, SessionStatus
 from bot.texts import Texts
 
 PRODID = "-//Secretaria de Integridad Publica PCM//Integridad Bot//ES"
 REFRESH = timedelta(hours=6)
+#: Serialised events kept by one builder (a year of sessions and meetings fits many times).
+EVENT_CACHE_SIZE = 4096
+END_CALENDAR = b"END:VCALENDAR\r\n"
+
+
+def session_version(session: Session) -> tuple[Hashable, ...]:
+    """Every field of a session that its event shows: equal versions, equal events."""
+    return (
+        session.id,
+        session.uid,
+        session.sequence,
+        session.kind,
+        session.status,
+        session.title,
+        session.description,
+        tuple(session.topics or ()),
+        tuple(session.components or ()),
+        session.start_at,
+        session.end_at,
+        session.modality,
+        session.place,
+        session.link,
+        session.created_at,
+        session.updated_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -54,6 +87,31 @@ class CalendarBuilder:
         self.texts = texts
         self.words = words
         self.tz = tz
+        self._timezone: Timezone | None = None
+        self._heads: dict[str, bytes] = {}
+        self._events: OrderedDict[tuple[Hashable, ...], bytes] = OrderedDict()
+        self._fingerprint: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of everything besides the records that shapes a feed (words, template,
+        time zone): part of a feed's ETag, so a content reload is seen by clients."""
+        if self._fingerprint is None:
+            loader = self.texts.env.loader
+            template = ""
+            if loader is not None:
+                template = loader.get_source(self.texts.env, "calendar/event_description.txt")[0]
+            digest = hashlib.sha256()
+            for part in (PRODID, str(self.tz.key), repr(self.words), template):
+                digest.update(part.encode("utf-8") + b"\0")
+            self._fingerprint = digest.hexdigest()[:16]
+        return self._fingerprint
+
+    def timezone(self) -> Timezone:
+        """The VTIMEZONE of the bot's time zone (built once: it takes milliseconds)."""
+        if self._timezone is None:
+            self._timezone = Timezone.from_tzid(str(self.tz.key))
+        return self._timezone
 
     def event(self, session: Session) -> Event:
         cancelled = session.status == SessionStatus.CANCELLED
@@ -98,9 +156,9 @@ class CalendarBuilder:
         if feed:
             cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
             cal.add("x-published-ttl", vText("PT6H"))
+        cal.add_component(self.timezone())
         for session in sessions:
             cal.add_component(self.event(session))
-        cal.add_missing_timezones()
         return cal
 
     def session_file(self, session: Session) -> str:
@@ -108,7 +166,34 @@ class CalendarBuilder:
         return self.calendar([session], name_key="session", feed=False).to_ical().decode()
 
     def feed(self, sessions: Iterable[Session], *, name_key: str) -> bytes:
-        return self.calendar(sessions, name_key=name_key, feed=True).to_ical()
+        """A feed's text: what ``calendar(..., feed=True).to_ical()`` gives, from the caches."""
+        parts = [self._head(name_key)]
+        parts.extend(self.event_text(session) for session in sessions)
+        parts.append(END_CALENDAR)
+        return b"".join(parts)
+
+    def event_text(self, session: Session) -> bytes:
+        """One ``BEGIN:VEVENT`` … ``END:VEVENT`` block, serialised once per version."""
+        key = session_version(session)
+        text = self._events.get(key)
+        if text is None:
+            text = self.event(session).to_ical()
+            self._events[key] = text
+            if len(self._events) > EVENT_CACHE_SIZE:
+                self._events.popitem(last=False)
+        else:
+            self._events.move_to_end(key)
+        return text
+
+    def _head(self, name_key: str) -> bytes:
+        """The feed's properties and VTIMEZONE: the calendar's text without its end line."""
+        head = self._heads.get(name_key)
+        if head is None:
+            text = self.calendar((), name_key=name_key, feed=True).to_ical()
+            if not text.endswith(END_CALENDAR):  # pragma: no cover - icalendar's own format
+                raise ValueError("unexpected end of a serialised calendar")
+            head = self._heads[name_key] = text[: -len(END_CALENDAR)]
+        return head
 
 
 def session_filename(session: Session) -> str:
