@@ -49,7 +49,9 @@ def not_modified(request: Request, etag: str, last_modified: datetime | None) ->
     return last_modified.replace(microsecond=0) <= since
 
 
-def feed_response(request: Request, snapshot: FeedSnapshot, *, personal: bool) -> Response:
+async def feed_response(
+    request: Request, snapshot: FeedSnapshot, *, personal: bool
+) -> Response:
     """The feed, or 304 when the client's copy is current; HEAD gets the headers only."""
     headers = {
         "ETag": snapshot.etag,
@@ -64,7 +66,7 @@ def feed_response(request: Request, snapshot: FeedSnapshot, *, personal: bool) -
         headers["Referrer-Policy"] = "no-referrer"
     if not_modified(request, snapshot.etag, snapshot.last_modified):
         return Response(status_code=304, headers=headers)
-    body = snapshot.render()
+    body = await snapshot.render()
     if request.method == "HEAD":
         headers["Content-Length"] = str(len(body))
         body = b""
@@ -111,7 +113,7 @@ def build_http_app(
 
     async def public_feed(request: Request) -> Response:
         snapshot = await services.feeds.public(services.feeds.builder(services.texts))
-        return feed_response(request, snapshot, personal=False)
+        return await feed_response(request, snapshot, personal=False)
 
     async def personal_feed(request: Request) -> Response:
         token = str(request.path_params["token"])
@@ -119,7 +121,7 @@ def build_http_app(
         snapshot = await services.feeds.personal(token, builder)
         if snapshot is None:
             return feed_not_found()
-        return feed_response(request, snapshot, personal=True)
+        return await feed_response(request, snapshot, personal=True)
 
     return Starlette(
         routes=[

@@ -6,11 +6,13 @@ LAST-MODIFIED from the record's last change (never the request time), times with
 X-WR-CALNAME, REFRESH-INTERVAL and X-PUBLISHED-TTL of six hours. Words come from
 ``content/calendar.yaml`` and ``content/templates/calendar/``.
 
-Feeds are served often (every calendar client polls them) and ``icalendar`` serialises about
-two thousand events a second, so :meth:`CalendarBuilder.feed` keeps each event's serialised
-text, keyed by every field of the record it shows (:func:`session_version`), and the
-calendar's head with its VTIMEZONE: a feed is then those pieces joined. A builder is made per
-load of ``content/``, so a reload of the words starts with empty caches.
+Feeds are served often (every calendar client polls them) and ``icalendar`` serialises a
+few thousand events a second at best, so :meth:`CalendarBuilder.feed` keeps each event's
+serialised text, keyed by the record's version (:func:`session_version`: id, sequence, status
+and ``updated_at`` — so every change to a session must set ``updated_at``, which design.md
+already requires for DTSTAMP and LAST-MODIFIED), and the calendar's head with its VTIMEZONE:
+a feed is then those pieces joined. A builder is made per load of ``content/``, so a reload of
+the words starts with empty caches.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,25 +40,17 @@ END_CALENDAR = b"END:VCALENDAR\r\n"
 
 
 def session_version(session: Session) -> tuple[Hashable, ...]:
-    """Every field of a session that its event shows: equal versions, equal events."""
-    return (
-        session.id,
-        session.uid,
-        session.sequence,
-        session.kind,
-        session.status,
-        session.title,
-        session.description,
-        tuple(session.topics or ()),
-        tuple(session.components or ()),
-        session.start_at,
-        session.end_at,
-        session.modality,
-        session.place,
-        session.link,
-        session.created_at,
-        session.updated_at,
-    )
+    """What identifies one state of a session's event: every change to a session sets
+    ``updated_at`` (its DTSTAMP and LAST-MODIFIED) and changes of time, place or status also
+    raise ``sequence``, so equal versions give equal events."""
+    return version_key(session.id or 0, session.sequence, session.status, session.updated_at)
+
+
+def version_key(
+    session_id: int, sequence: int, status: str, updated_at: datetime
+) -> tuple[Hashable, ...]:
+    """:func:`session_version` from the columns alone (for queries that load no session)."""
+    return (session_id, sequence, status, updated_at)
 
 
 @dataclass(frozen=True)
@@ -167,23 +161,29 @@ class CalendarBuilder:
 
     def feed(self, sessions: Iterable[Session], *, name_key: str) -> bytes:
         """A feed's text: what ``calendar(..., feed=True).to_ical()`` gives, from the caches."""
-        parts = [self._head(name_key)]
-        parts.extend(self.event_text(session) for session in sessions)
-        parts.append(END_CALENDAR)
-        return b"".join(parts)
+        return self.assemble((self.event_text(s) for s in sessions), name_key=name_key)
 
     def event_text(self, session: Session) -> bytes:
         """One ``BEGIN:VEVENT`` … ``END:VEVENT`` block, serialised once per version."""
         key = session_version(session)
-        text = self._events.get(key)
+        text = self.cached_event(key)
         if text is None:
             text = self.event(session).to_ical()
             self._events[key] = text
             if len(self._events) > EVENT_CACHE_SIZE:
                 self._events.popitem(last=False)
-        else:
+        return text
+
+    def cached_event(self, key: tuple[Hashable, ...]) -> bytes | None:
+        """The serialised event of a version, if this builder made it already."""
+        text = self._events.get(key)
+        if text is not None:
             self._events.move_to_end(key)
         return text
+
+    def assemble(self, events: Iterable[bytes], *, name_key: str) -> bytes:
+        """A feed from serialised events (see :meth:`event_text`)."""
+        return b"".join((self._head(name_key), *events, END_CALENDAR))
 
     def _head(self, name_key: str) -> bytes:
         """The feed's properties and VTIMEZONE: the calendar's text without its end line."""
