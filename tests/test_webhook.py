@@ -10,6 +10,7 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,10 +18,11 @@ from sqlalchemy import func, select
 from telegram import Update
 
 from bot.application import ALLOWED_UPDATES, build_application
-from bot.db import Database
+from bot.db import Database, utcnow
 from bot.http import SECRET_HEADER, build_http_app
 from bot.models import ProcessedUpdate
 from bot.services import Services, build_services
+from bot.updates import UpdateLog
 from tests.conftest import BotFactory, make_settings
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.fakebot.serving import AsgiServer
@@ -223,3 +225,17 @@ async def test_a_burst_of_500_updates_is_accepted_at_once_and_all_handled(
         assert [len(user.messages) for user in users] == [1] * len(users)
         assert await bot.processed() == len(users)
         assert fake.errors() == []
+
+
+async def test_old_update_ids_are_pruned_as_new_ones_arrive(database: Database) -> None:
+    log = UpdateLog(database)
+    async with database.session() as session:
+        session.add(ProcessedUpdate(update_id=1, received_at=utcnow() - timedelta(hours=49)))
+        session.add(ProcessedUpdate(update_id=2, received_at=utcnow() - timedelta(hours=47)))
+    assert await log.first_time(3)
+    assert not await log.first_time(3)
+    assert not await log.first_time(2)  # within 48 hours: still a repeat
+    async with database.session() as session:
+        kept = sorted((await session.execute(select(ProcessedUpdate.update_id))).scalars())
+    assert kept == [2, 3]
+    assert await log.first_time(1)  # gone: Telegram can no longer deliver it twice

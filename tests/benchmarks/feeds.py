@@ -220,8 +220,19 @@ def serve(database_url: str, port: int) -> None:
                 access_log=False, lifespan="off")
 
 
-async def load(url: str, headers: dict[str, str], expect: int) -> tuple[float, float, float, int]:
-    """CONCURRENCY clients for HTTP_SECONDS: (requests/s, p50 ms, p95 ms, failures)."""
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process used so far, from /proc (Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def load(
+    url: str, headers: dict[str, str], expect: int
+) -> tuple[int, float, float, float, int]:
+    """CONCURRENCY clients for HTTP_SECONDS: (requests, requests/s, p50 ms, p95 ms, failures)."""
     samples: list[float] = []
     failures = 0
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
@@ -240,7 +251,7 @@ async def load(url: str, headers: dict[str, str], expect: int) -> tuple[float, f
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
         elapsed = time.perf_counter() - began
     p50, p95 = percentiles(samples)
-    return len(samples) / elapsed, p50, p95, failures
+    return len(samples), len(samples) / elapsed, p50, p95, failures
 
 
 async def measure_http(database_url: str, token: str) -> None:
@@ -268,9 +279,16 @@ async def measure_http(database_url: str, token: str) -> None:
             ("personal feed, 304 (If-None-Match)", personal, {"If-None-Match": etag}, 304),
             ("public feed, 200", f"{base}/calendario/publico.ics", {}, 200),
         ):
-            rate, p50, p95, failures = await load(url, headers, expect)
-            print(f"  {name:36} {rate:7.0f} req/s   p50 {p50:6.2f} ms   p95 {p95:6.2f} ms"
-                  f"   unexpected answers: {failures}")
+            cpu_before = cpu_seconds(child.pid)
+            count, rate, p50, p95, failures = await load(url, headers, expect)
+            cpu_after = cpu_seconds(child.pid)
+            server = ""
+            if cpu_before is not None and cpu_after is not None and count:
+                per_request = (cpu_after - cpu_before) / count
+                server = (f"   server cpu {per_request * 1000:5.2f} ms/req"
+                          f" (~{1 / per_request:5.0f} req/s per core)" if per_request else "")
+            print(f"  {name:36} {rate:6.0f} req/s   p50 {p50:7.2f} ms   p95 {p95:7.2f} ms"
+                  f"   unexpected: {failures}{server}")
     finally:
         child.terminate()
         await asyncio.wait_for(child.wait(), 10)
