@@ -380,6 +380,17 @@ async def test_feeds_follow_the_icalendar_rules(
     assert meeting["DTSTART"].dt.astimezone(LIMA).hour == 16
     assert "Jr. Carabaya" in str(meeting["LOCATION"])
 
+    # the feed joined from cached events is exactly icalendar's own serialisation
+    builder = services.feeds.builder(services.texts)
+    shown = [world.sessions[k] for k in EXPECTED["salud"]]
+    assert builder.feed(shown, name_key="personal") == builder.feed(shown, name_key="personal")
+    assert builder.feed(shown, name_key="personal") == (
+        builder.calendar(shown, name_key="personal", feed=True).to_ical()
+    )
+    single = parse(builder.session_file(shown[0]).encode())  # the per-session .ics still works
+    assert [str(tz["TZID"]) for tz in single.walk("VTIMEZONE")] == ["America/Lima"]
+    assert "REFRESH-INTERVAL" not in single
+
     checked = await icaljs(response.content)
     assert checked["calname"] == "Integridad Bot — mis sesiones"
     assert checked["refresh"] == "PT6H" and checked["refresh_type"] == "duration"
