@@ -30,7 +30,9 @@ from bot.db import utcnow
 from bot.http import build_http_app
 from bot.models import CalendarToken, Session, SessionInvite, SessionStatus
 from bot.officers import RegistrationDraft
+from bot.plan import load_plan
 from bot.services import Services
+from scheduling.generator import generate_sessions
 from tests.conftest import BotFactory, BotHarness
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.fakebot.serving import AsgiServer
@@ -735,3 +737,36 @@ async def test_calendario_without_public_address_says_it_is_not_available(
     assert "no está disponible" in replies[0].text
     async with bot.s.db.session() as db:
         assert (await db.execute(select(CalendarToken))).first() is None
+
+
+async def test_the_generated_plan_passes_both_parsers(
+    services: Services, http: FeedServer, icaljs: IcalJs
+) -> None:
+    """The sessions `schedule generate` makes from the real plan, this year, in the feeds."""
+    plan, problems = load_plan(services.settings.content_dir)
+    assert plan is not None, problems
+    year = utcnow().astimezone(LIMA).year
+    january = datetime(year, 1, 2, tzinfo=UTC)
+    await generate_sessions(services.db, plan, services.content.catalog, now=january, year=year)
+    async with services.db.session() as db:
+        rows = list((await db.execute(select(Session))).scalars())
+    window = utcnow() - timedelta(days=365)
+    live = [row for row in rows if row.end_at >= window]
+    group = {row.uid for row in live if row.kind == "grupal"}
+    executive = {row.uid for row in live if row.kind == "sectorial"
+                 and "poder-ejecutivo" in row.audience.get("levels", [])}
+    assert group and executive
+
+    officer = await approved_officer(services, 9101, "minsa", "Ana Salud")
+    personal = await http.get(await link_of(services, officer))
+    public = await http.get("/calendario/publico.ics")
+    assert set(events(personal.content)) == group | executive
+    assert set(events(public.content)) == group
+    for body, expected in ((personal.content, group | executive), (public.content, group)):
+        if (checked := await icaljs(body)) is None:
+            continue
+        assert {e["uid"] for e in checked["events"]} == expected
+        assert {e["zone"] for e in checked["events"]} == {"America/Lima"}
+        by_uid = {row.uid: row for row in rows}
+        for event in checked["events"]:
+            assert event["start"] == int(by_uid[event["uid"]].start_at.timestamp())
