@@ -24,8 +24,17 @@ def build_application(
     services: Services, *, rate_limiter: bool = True
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application talking to ``TELEGRAM_API_BASE_URL`` with every handler."""
-    from handlers import admin, coordination, faq, general, profile, registration
-    from handlers.sessions import register as register_sessions  # issue 5: sessions
+    from handlers import (
+        admin,
+        calendar,
+        coordination,
+        faq,
+        general,
+        profile,
+        registration,
+        sessions,
+        updates,
+    )
 
     settings = services.settings
     token = settings.token
@@ -43,6 +52,7 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app = builder.build()
     app.bot_data["services"] = services
+    updates.register(app)  # before every other handler: drops repeated update_ids
     general.register_first(app)
     general.register(app)
     registration.register(app)
@@ -50,7 +60,8 @@ def build_application(
     coordination.register(app)
     admin.register(app)
     faq.register(app)
-    register_sessions(app)  # issue 5: sessions, answers, /agenda, nudges
+    sessions.register(app)  # sessions, answers, /agenda, nudges
+    calendar.register(app)
     general.register_last(app)
     return app
 

@@ -10,12 +10,14 @@ from bot.db import Database
 from bot.dialogs import DialogStore
 from bot.entities import EntityDirectory, ImportReport
 from bot.faq import FaqService, load_knowledge
+from bot.feeds import FeedService
 from bot.invitations import InvitationService
 from bot.officers import OfficerService
 from bot.roles import RoleService
 from bot.sessions import SessionService
 from bot.settings import Settings
 from bot.texts import Texts
+from bot.updates import UpdateLog
 
 
 @dataclass
@@ -29,6 +31,9 @@ class Services:
     roles: RoleService
     dialogs: DialogStore
     faq: FaqService
+    # --- calendar feeds and update de-duplication (issue 6) ---
+    feeds: FeedService
+    updates: UpdateLog
 
     @property
     def texts(self) -> Texts:
@@ -77,4 +82,7 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         roles=RoleService(db, settings.admin_telegram_ids, invitations),
         dialogs=DialogStore(db),
         faq=FaqService(db, knowledge),
+        # --- calendar feeds and update de-duplication (issue 6) ---
+        feeds=FeedService(db),
+        updates=UpdateLog(db),
     )

@@ -180,7 +180,11 @@ def main_menu(
             ["menu_gaps", "menu_help"],
         ]
     elif user_role is Role.OFFICER:
-        keys = [["menu_ask", "menu_icp"], ["menu_gaps", "menu_profile"], ["menu_help"]]
+        keys = [
+            ["menu_ask", "menu_icp"],
+            ["menu_gaps", "menu_profile"],
+            ["menu_calendar", "menu_help"],  # issue 6: menu_calendar
+        ]
     else:
         return ReplyKeyboardRemove()
     texts = services(context).texts
