@@ -24,7 +24,7 @@ def build_application(
     services: Services, *, rate_limiter: bool = True
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application talking to ``TELEGRAM_API_BASE_URL`` with every handler."""
-    from handlers import admin, coordination, faq, general, profile, registration
+    from handlers import admin, assistance, coordination, faq, general, profile, registration
 
     settings = services.settings
     token = settings.token
@@ -49,6 +49,7 @@ def build_application(
     coordination.register(app)
     admin.register(app)
     faq.register(app)
+    assistance.register(app)
     general.register_last(app)
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.assistance import AssistanceService
 from bot.content import Content, load_content
 from bot.content_problems import ContentError, ContentProblem
 from bot.db import Database
@@ -28,6 +29,7 @@ class Services:
     roles: RoleService
     dialogs: DialogStore
     faq: FaqService
+    assistance: AssistanceService
 
     @property
     def texts(self) -> Texts:
@@ -72,4 +74,5 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         roles=RoleService(db, settings.admin_telegram_ids, invitations),
         dialogs=DialogStore(db),
         faq=FaqService(db, knowledge),
+        assistance=AssistanceService(db, settings.tz, settings.request_overdue_days),
     )
