@@ -131,6 +131,21 @@ def facts(context: ContextTypes.DEFAULT_TYPE, view: RequestView) -> dict[str, An
     }
 
 
+def event_rows(events: list[Any]) -> list[dict[str, Any]]:
+    """History rows for the templates (a meeting's time read back from the event data)."""
+    rows = []
+    for e in events:
+        start = e.data.get("start_at") if isinstance(e.data, dict) else None
+        rows.append({
+            "kind": e.kind,
+            "actor_name": e.actor_name,
+            "text": e.text,
+            "created_at": e.created_at,
+            "start_at": datetime.fromisoformat(start) if start else None,
+        })
+    return rows
+
+
 def component_text(context: ContextTypes.DEFAULT_TYPE, number: int | None) -> str:
     if not number:
         return label(context, "request_other_topic")
@@ -732,14 +747,14 @@ async def show_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     events = events[-HISTORY_MAX:]
     if user_role.is_coordinator:
         await reply(update, context, "assistance/history", card_markup(context, view),
-                    r=facts(context, view), events=events, truncated=truncated)
+                    r=facts(context, view), events=event_rows(events), truncated=truncated)
         return
     markup = None
     if view.is_open:
         markup = inline([[button(label(context, "request_add_info", code=view.code),
                                  cb("ri", view.request.id))]])
     await reply(update, context, "assistance/officer_history", markup,
-                r=facts(context, view), events=events)
+                r=facts(context, view), events=event_rows(events))
 
 
 # ---------------------------------------------------------------- coordinators: lists
@@ -828,7 +843,7 @@ async def on_triage_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await answer(update, context)
         events = await s.assistance.history(request_id)
         await reply(update, context, "assistance/history", card_markup(context, view),
-                    r=facts(context, view), events=events[-HISTORY_MAX:],
+                    r=facts(context, view), events=event_rows(events[-HISTORY_MAX:]),
                     truncated=len(events) > HISTORY_MAX)
     elif action == "take" and not extra:
         await _take(update, context, view)
