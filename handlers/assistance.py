@@ -73,6 +73,7 @@ SELF_STEPS = ("component", "topic", "channel", "availability")
 RECORD_STEPS = ("entity", "source", "officer", *SELF_STEPS)
 TEXT_LIMITS = {"topic": TOPIC_MAX, "availability": AVAILABILITY_MAX}
 RECORD_SOURCES = ("phone", "email")
+STEP_KEYS = {"entity": "entity_id", "officer": "officer_id"}  # where a step keeps its answer
 
 
 # ---------------------------------------------------------------- presentation helpers
@@ -313,7 +314,7 @@ def _steps(data: dict[str, Any]) -> tuple[str, ...]:
 
 def _next_step(data: dict[str, Any]) -> str:
     for step in _steps(data):
-        if step not in data:
+        if STEP_KEYS.get(step, step) not in data:
             return step
     return "summary"
 
@@ -640,7 +641,7 @@ async def mine_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     items = [facts(context, v) for v in views[:20]]
     rows = [[button(label(context, "request_add_info", code=v.code), cb("ri", v.request.id))]
             for v in views[:20] if v.is_open]
-    await reply(update, context, "assistance/mine", inline(rows), items=items,
+    await reply(update, context, "assistance/mine", inline(rows) if rows else None, items=items,
                 has_open=bool(rows))
 
 
@@ -789,6 +790,7 @@ async def _show_list(
     if result.page + 1 < result.pages:
         nav.append(button(label(context, "page_next"), cb("rl", which, result.page + 1)))
     rows.append(nav)
+    markup = inline(rows) if any(rows) else None
     values = {
         "which": which,
         "items": items,
@@ -798,9 +800,9 @@ async def _show_list(
         "overdue_days": s.settings.request_overdue_days,
     }
     if edit:
-        await edit_or_send(update, context, "assistance/listing", inline(rows), **values)
+        await edit_or_send(update, context, "assistance/listing", markup, **values)
     else:
-        await reply(update, context, "assistance/listing", inline(rows), **values)
+        await reply(update, context, "assistance/listing", markup, **values)
 
 
 async def on_list_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -983,7 +985,8 @@ async def _act_prompt_to(
         canned = _canned(context)
         rows = [[button(c.title, cb("rq", "canned", view.request.id, i))]
                 for i, c in enumerate(canned)]
-        return await send(context, chat_id, "assistance/ask_answer", inline(rows), code=code,
+        markup = inline(rows) if rows else None
+        return await send(context, chat_id, "assistance/ask_answer", markup, code=code,
                           entity=entity, max=MESSAGE_MAX, canned=bool(canned))
     if act == "wait":
         return await send(context, chat_id, "assistance/ask_wait", code=code, entity=entity,
