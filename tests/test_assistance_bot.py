@@ -164,7 +164,8 @@ async def test_bad_input(fake: FakeTelegram, make_bot: BotFactory) -> None:
     await press(bot, rosa, "1. Compromiso de la Alta Dirección")
     long_text = "Consulta detallada. " * 130  # 2600 characters
     replies = await say(bot, rosa, long_text)
-    assert f"{len(long_text.strip())} caracteres" in replies[0].text and "máximo es 2000" in replies[0].text
+    assert f"{len(long_text.strip())} caracteres" in replies[0].text
+    assert "máximo es 2000" in replies[0].text
     await rosa.send_sticker()
     await bot.settle()
     assert "solo puedo leer texto" in rosa.messages[-2].text
@@ -200,7 +201,8 @@ async def test_bad_input(fake: FakeTelegram, make_bot: BotFactory) -> None:
         assert "⚠️" in replies[0].text and expected in replies[0].text, (typed, replies[0].text)
         assert "14/4 10:00" in replies[0].text  # the accepted shapes are shown again
     ahead = (utcnow() + timedelta(days=20)).astimezone(LIMA)
-    shapes = [f"{ahead.day}/{ahead.month} 10am", f"{ahead.day:02d}-{ahead.month:02d}-{ahead.year} 15:00",
+    shapes = [f"{ahead.day}/{ahead.month} 10am",
+              f"{ahead.day:02d}-{ahead.month:02d}-{ahead.year} 15:00",
               f"{ahead.year}-{ahead.month:02d}-{ahead.day:02d} 09:30"]
     expected_hours = [10, 15, 9]
     for typed, hour in zip(shapes, expected_hours, strict=True):
