@@ -136,8 +136,10 @@ def event_rows(events: list[Any]) -> list[dict[str, Any]]:
     """History rows for the templates (a meeting's time read back from the event data)."""
     rows = []
     for e in events:
-        start = e.data.get("start_at") if isinstance(e.data, dict) else None
+        data = e.data if isinstance(e.data, dict) else {}
+        start = data.get("start_at")
         rows.append({
+            "where": data.get("where"),
             "kind": e.kind,
             "actor_name": e.actor_name,
             "text": e.text,

@@ -128,13 +128,18 @@ async def test_non_coordinators_are_refused(fake: FakeTelegram, make_bot: BotFac
     record = await rosa.press_data(f"rq:close:{rid}", rosa.last.message_id)
     await bot.settle()
     assert "solo para coordinadores" in (record.answer_text or "")
-    # a coordinator removed later loses the buttons at once
+    # a coordinator removed later loses the buttons at once, and a half-typed answer with them
+    await c.beto.press_data(f"rq:ans:{rid}", c.beto.last.message_id)
+    await bot.settle()
+    assert "Escriba la respuesta" in c.beto.last.text
     coordinators = await bot.s.roles.coordinators()
     beto_row = next(x for x in coordinators if x.telegram_user_id == c.beto.id)
     await bot.s.roles.remove(beto_row.id or 0)
     record = await c.beto.press_data(f"rq:take:{rid}", c.beto.last.message_id)
     await bot.settle()
     assert "solo para coordinadores" in (record.answer_text or "")
+    replies = await say(bot, c.beto, "Una respuesta que ya no puede enviar.")
+    assert "solo para coordinadores" in replies[0].text
     unchanged = await _request(bot, code)
     assert unchanged.version == 0 and unchanged.status == "new"
     # another officer's request by code: the same answer as an unknown code

@@ -139,6 +139,35 @@ async def test_whole_lifecycle(fake: FakeTelegram, make_bot: BotFactory) -> None
         session.start_at - timedelta(minutes=r.offset_minutes) for r in reminders
     }
 
+    # Beto moves the meeting: same UID, SEQUENCE 1, reminders moved, a new .ics for the officer
+    replies = await say(bot, beto, f"/solicitud {codes[1]}")
+    await press(bot, beto, "📅 Programar", message=replies[-1])
+    assert "Hoy está programada" in beto.last.text
+    typed, shown = lima_text(12, hour=16)
+    await say(bot, beto, typed)
+    await press(bot, beto, "Presencial")
+    await say(bot, beto, "Jr. Carabaya s/n, sala 3")
+    await idle(bot)
+    assert "Reunión cambiada" in beto.last.text
+    moved = next(m for m in reversed(raul.messages) if m.text and "Cambió la reunión" in m.text)
+    assert shown in moved.text and "16:00" in moved.text and "Jr. Carabaya" in moved.text
+    *_, moved_ics = [f for f in fake.sent_documents(raul.id)
+                     if f.filename and f.filename.endswith(".ics")]
+    [moved_event] = list(Calendar.from_ical(moved_ics.content).walk("VEVENT"))
+    assert str(moved_event["UID"]) == str(event["UID"]) and int(moved_event["SEQUENCE"]) == 1
+    assert "Jr. Carabaya" in str(moved_event["LOCATION"])
+    async with bot.s.db.session() as s:
+        session = await s.get(Session, session.id)
+        reminders = list((await s.execute(select(Reminder).where(
+            Reminder.session_id == session.id))).scalars())
+    assert session is not None
+    assert len(reminders) == 3 and {r.due_at for r in reminders} == {
+        session.start_at - timedelta(minutes=r.offset_minutes) for r in reminders
+    }
+    history = await say(bot, beto, f"/solicitud {codes[1]}")
+    assert history[-1].text.count("Reunión programada (Beto Coordinador)") == 2
+    assert "Jr. Carabaya s/n, sala 3" in history[-1].text
+
     # Beto closes it: the meeting is cancelled, reminders dropped, the officer told
     replies = await say(bot, beto, f"/solicitud {codes[1]}")
     await press(bot, beto, "✅ Cerrar", message=replies[-1])
@@ -151,12 +180,12 @@ async def test_whole_lifecycle(fake: FakeTelegram, make_bot: BotFactory) -> None
     [cancelled_event] = list(Calendar.from_ical(cancelled_ics.content).walk("VEVENT"))
     assert str(cancelled_event["STATUS"]) == "CANCELLED"
     assert str(cancelled_event["UID"]) == str(event["UID"])
-    assert int(cancelled_event["SEQUENCE"]) == 1
+    assert int(cancelled_event["SEQUENCE"]) == 2
     async with bot.s.db.session() as s:
         session = await s.get(Session, session.id)
         reminders = list((await s.execute(select(Reminder).where(
             Reminder.session_id == session.id))).scalars())
-    assert session is not None and session.status == "cancelled" and session.sequence == 1
+    assert session is not None and session.status == "cancelled" and session.sequence == 2
     assert all(r.status == ReminderStatus.DROPPED for r in reminders)
 
     # a stale button on the closed request is answered clearly
