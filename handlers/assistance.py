@@ -697,8 +697,60 @@ async def on_info_text(update: Update, context: ContextTypes.DEFAULT_TYPE, dialo
         await info_prompt(update, context, dialog)
         return
     if len(text) > MESSAGE_MAX:
-        await reply(update, context, "assistance/too_long", length=len(text), max=MESSAGE_MAX)
+        await _keep_overflow(update, context, dialog, text, MESSAGE_MAX,
+                             cb("ric", mine.request.id))
         return
+    await _add_info(update, context, dialog, mine, text)
+
+
+async def on_info_cut(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"Usar los primeros 2000 caracteres" of an over-long "Agregar información"."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    s = services(context)
+    args = parse_cb(query.data, "ric", 1)
+    dialog = await s.dialogs.get(user.id)
+    mine = await _own_request(context, user.id, int(args[0])) if args and args[0].isdigit() \
+        else None
+    if (mine is None or dialog is None or dialog.flow != INFO_FLOW
+            or dialog.data.get("request_id") != mine.request.id
+            or not dialog.data.get("overflow")):
+        await answer(update, context, "stale_button", alert=True)
+        return
+    await answer(update, context)
+    text = clean_text(str(dialog.data.pop("overflow"))[:MESSAGE_MAX])
+    await _add_info(update, context, dialog, mine, text)
+
+
+async def _keep_overflow(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    dialog: Dialog,
+    text: str,
+    limit: int,
+    data: str,
+) -> None:
+    """An over-long text is kept in the dialog: shorten it, or use its first ``limit``."""
+    user = update.effective_user
+    assert user is not None
+    dialog.data["overflow"] = text
+    await services(context).dialogs.save(user.id, dialog)
+    await reply(update, context, "assistance/too_long",
+                inline([[button(label(context, "request_use_first", max=limit), data)]]),
+                length=len(text), max=limit)
+
+
+async def _add_info(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    dialog: Dialog,
+    mine: RequestView,
+    text: str,
+) -> None:
+    user = update.effective_user
+    assert user is not None
+    s = services(context)
     change = await s.assistance.add_info(
         mine.request.id or 0, mine.request.officer_id or 0, user.id,
         mine.officer.full_name if mine.officer else None, text,
@@ -855,7 +907,7 @@ async def on_triage_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await _reopen(update, context, view)
     elif action in ("ans", "wait", "close", "sched") and not extra:
         await _open_act(update, context, view, action)
-    elif action in ("canned", "send", "mod", "skipw"):
+    elif action in ("canned", "send", "mod", "skipw", "cut"):
         await _act_button(update, context, view, action, extra)
     else:
         await answer(update, context, "stale_button")
@@ -1071,6 +1123,17 @@ async def _act_button(
         await s.dialogs.save(user.id, dialog)
         await answer(update, context)
         await _act_prompt_to(context, user.id, dialog, view)
+    elif action == "cut" and not extra:
+        dialog = await _act_dialog(update, context, view, ("text", "canned_confirm", "where"))
+        if dialog is None or not dialog.data.get("overflow"):
+            await answer(update, context, "stale_button", alert=True)
+            return
+        await answer(update, context)
+        overflow = str(dialog.data.pop("overflow"))
+        if dialog.step == "where":
+            await _perform_schedule(update, context, dialog, clean_text(overflow[:WHERE_MAX]))
+        else:
+            await _perform(update, context, dialog, clean_text(overflow[:MESSAGE_MAX]))
     elif action == "skipw" and not extra:
         dialog = await _act_dialog(update, context, view, ("where",))
         if dialog is None:
@@ -1096,8 +1159,8 @@ async def on_act_text(update: Update, context: ContextTypes.DEFAULT_TYPE, dialog
             await act_prompt(update, context, dialog)
             return
         if len(text) > MESSAGE_MAX:
-            await reply(update, context, "assistance/too_long", length=len(text),
-                        max=MESSAGE_MAX)
+            await _keep_overflow(update, context, dialog, text, MESSAGE_MAX,
+                                 cb("rq", "cut", dialog.data["request_id"]))
             return
         await _perform(update, context, dialog, text)
     elif dialog.step == "when":
@@ -1113,7 +1176,8 @@ async def on_act_text(update: Update, context: ContextTypes.DEFAULT_TYPE, dialog
         await act_prompt(update, context, dialog)
     elif dialog.step == "where":
         if len(text) > WHERE_MAX:
-            await reply(update, context, "assistance/too_long", length=len(text), max=WHERE_MAX)
+            await _keep_overflow(update, context, dialog, text, WHERE_MAX,
+                                 cb("rq", "cut", dialog.data["request_id"]))
             return
         await _perform_schedule(update, context, dialog, text or None)
     else:
@@ -1268,6 +1332,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(on_triage_button, pattern=r"^rq:"))
     app.add_handler(CallbackQueryHandler(on_list_button, pattern=r"^rl:"))
     app.add_handler(CallbackQueryHandler(on_info_button, pattern=r"^ri:"))
+    app.add_handler(CallbackQueryHandler(on_info_cut, pattern=r"^ric:"))
     ROUTER.dialog(FLOW, text=on_intake_text, prompt=prompt, media=on_intake_media)
     ROUTER.dialog(ACT_FLOW, text=on_act_text, prompt=act_prompt, media=on_act_media)
     ROUTER.dialog(INFO_FLOW, text=on_info_text, prompt=info_prompt, media=on_act_media)

@@ -117,7 +117,7 @@ async def test_non_coordinators_are_refused(fake: FakeTelegram, make_bot: BotFac
     forged = [f"rq:take:{rid}", f"rq:sched:{rid}", f"rq:ans:{rid}", f"rq:wait:{rid}",
               f"rq:close:{rid}", f"rq:reopen:{rid}", f"rq:hist:{rid}", f"rq:view:{rid}",
               f"rq:canned:{rid}:0", f"rq:send:{rid}", f"rq:mod:{rid}:virtual",
-              f"rq:skipw:{rid}", "rl:todas:0", "rl:abiertas:1"]
+              f"rq:skipw:{rid}", f"rq:cut:{rid}", "rl:todas:0", "rl:abiertas:1"]
     own = raul.last.message_id
     for data in forged:
         record = await raul.press_data(data, own)
@@ -218,14 +218,37 @@ async def test_bad_input(fake: FakeTelegram, make_bot: BotFactory) -> None:
         await ana.press_data(card.button_data("📅 Programar"), card.message_id, chat=c.group)
         await idle(bot)
     await say(bot, ana, shapes[0])
-    await press(bot, ana, "Presencial")
+    where_prompt = (await press(bot, ana, "Presencial"))[-1]
     replies = await say(bot, ana, "y" * 600)
-    assert "600 caracteres" in replies[0].text
-    await press(bot, ana, "Omitir")
+    assert "600 caracteres" in replies[0].text and "máximo es 500" in replies[0].text
+    await press(bot, ana, "Omitir", message=where_prompt)
     await idle(bot)
     assert "Reunión programada" in ana.last.text
     notice = next(m for m in reversed(rosa.messages) if m.text and "reunión" in m.text)
     assert "Presencial" in notice.text
+
+    # an over-long answer is kept; the coordinator can send its first 2000 characters
+    await ana.press_data(card.button_data("💬 Responder"), card.message_id, chat=c.group)
+    await idle(bot)
+    long_answer = "Revise el numeral 5 de la guía. " * 80
+    replies = await say(bot, ana, long_answer)
+    assert f"{len(long_answer.strip())} caracteres" in replies[0].text
+    await press(bot, ana, "✂️ Usar los primeros 2000 caracteres", message=replies[0])
+    await idle(bot)
+    answer_message = next(m for m in reversed(rosa.messages)
+                          if m.text and "Respuesta de la Secretaría" in m.text)
+    assert long_answer[:2000].strip() in answer_message.text
+    # and so is an officer's over-long "Agregar información"
+    listing = await say(bot, rosa, "/mis_solicitudes")
+    await press(bot, rosa, f"➕ Agregar información · {code}", message=listing[0])
+    long_info = "Más detalles del caso. " * 100
+    replies = await say(bot, rosa, long_info)
+    assert f"{len(long_info.strip())} caracteres" in replies[0].text
+    await press(bot, rosa, "✂️ Usar los primeros 2000 caracteres", message=replies[0])
+    await idle(bot)
+    assert "Agregué su información" in rosa.last.text
+    history = await bot.s.assistance.history(request.id or 0)
+    assert history[-1].kind == "info_added" and history[-1].text == long_info[:2000].strip()
 
     # an officer's unknown or malformed codes
     for typed in ("/solicitud", "/solicitud hola", "/solicitud AT-1999-0001"):
