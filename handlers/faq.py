@@ -180,7 +180,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # the hand-off opens the /solicitar intake with the question as its topic (issue 4)
         await s.faq.hand_off(qid, user.id)
         await answer(update, context)
-        await edit_or_send(update, context, "faq/handed_off", question=asked.text)
+        if await role(update, context) is Role.OFFICER:  # others are told why not
+            await edit_or_send(update, context, "faq/handed_off", question=asked.text)
         await start_intake(update, context, topic=asked.text, source="faq")
     else:
         await answer(update, context, "stale_button")
