@@ -584,7 +584,11 @@ class AssistanceService:
                         )
                     )
                 ).scalar_one_or_none()
-                if invite is None and officer is not None:
+                if (
+                    invite is None
+                    and officer is not None
+                    and officer.status == OfficerStatus.APPROVED.value
+                ):
                     s.add(
                         SessionInvite(
                             session_id=session.id,

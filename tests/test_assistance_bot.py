@@ -97,6 +97,14 @@ async def test_concurrent_tomar_in_the_group(fake: FakeTelegram, make_bot: BotFa
     assert request.assignee_telegram_id == winner.id and request.version == 1
     told = [m for m in c.officers[1].messages if m.text and "fue asignada" in m.text]
     assert len(told) == 1  # the officer hears once
+    # a coordinator who never opened the private chat is asked to, and nothing is half-open
+    carla = fake.user("Carla", last_name="Nueva")
+    await bot.appoint(carla)
+    record = await carla.press_data(card.button_data("💬 Responder"), card.message_id,
+                                    chat=group)
+    await idle(bot)
+    assert record.alert and "Abra el chat privado" in (record.answer_text or "")
+    assert await bot.s.dialogs.get(carla.id) is None
     assert fake.unanswered_callback_queries() == []
 
 
