@@ -3,7 +3,8 @@ queries and the overdue rule. Knows nothing of Telegram.
 
 Ticket codes ``AT-AAAA-NNNN`` are sequential per year (Lima time): the next number is
 ``max + 1`` read inside the inserting transaction, and a unique violation (two creations at
-once) retries with the new maximum. Every change is a conditional ``UPDATE … WHERE version =
+once) retries with the new maximum; on PostgreSQL a transaction-scoped advisory lock per year
+serialises the creations so they do not need to retry. Every change is a conditional ``UPDATE … WHERE version =
 :seen`` so two coordinators acting at once never overwrite each other: the loser re-reads the
 request and is told what happened (e.g. who took it).
 """
@@ -23,7 +24,7 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,6 +59,7 @@ OPEN = tuple(s.value for s in RequestStatus if s is not RequestStatus.CLOSED)
 CODE_RE = re.compile(r"^\s*AT\s*-?\s*(\d{4})\s*-?\s*(\d{1,6})\s*$", re.IGNORECASE)
 _URL_RE = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
 _CREATE_ATTEMPTS = 30
+_CODE_LOCK_BASE = 0x41540000  # "AT" + the year: the advisory lock of the year's counter
 _CHANGE_ATTEMPTS = 8
 
 
@@ -226,6 +228,12 @@ class AssistanceService:
             year = now.astimezone(self.tz).year
             try:
                 async with self.db.session() as s:
+                    if s.bind.dialect.name == "postgresql":
+                        # one creation per year at a time (released at commit): no retries
+                        await s.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"),
+                            {"key": _CODE_LOCK_BASE + year},
+                        )
                     top = (
                         await s.execute(
                             select(func.max(AssistanceRequest.number)).where(
