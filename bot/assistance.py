@@ -4,9 +4,11 @@ queries and the overdue rule. Knows nothing of Telegram.
 Ticket codes ``AT-AAAA-NNNN`` are sequential per year (Lima time): the next number is
 ``max + 1`` read inside the inserting transaction, and a unique violation (two creations at
 once) retries with the new maximum; on PostgreSQL a transaction-scoped advisory lock per year
-serialises the creations so they do not need to retry. Every change is a conditional ``UPDATE … WHERE version =
-:seen`` so two coordinators acting at once never overwrite each other: the loser re-reads the
-request and is told what happened (e.g. who took it).
+serialises the creations so they do not need to retry.
+
+Every change is a conditional ``UPDATE … WHERE version = :seen`` so two coordinators acting at
+once never overwrite each other: the loser re-reads the request and is told what happened (e.g.
+who took it).
 """
 
 from __future__ import annotations
