@@ -25,6 +25,7 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application talking to ``TELEGRAM_API_BASE_URL`` with every handler."""
     from handlers import admin, assistance, coordination, faq, general, profile, registration
+    from handlers.sessions import register as register_sessions  # issue 5: sessions
 
     settings = services.settings
     token = settings.token
@@ -50,6 +51,7 @@ def build_application(
     admin.register(app)
     faq.register(app)
     assistance.register(app)
+    register_sessions(app)  # issue 5: sessions, answers, /agenda, nudges
     general.register_last(app)
     return app
 

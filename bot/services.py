@@ -14,6 +14,7 @@ from bot.faq import FaqService, load_knowledge
 from bot.invitations import InvitationService
 from bot.officers import OfficerService
 from bot.roles import RoleService
+from bot.sessions import SessionService
 from bot.settings import Settings
 from bot.texts import Texts
 
@@ -50,6 +51,10 @@ class Services:
         self.entities.catalog = content.catalog
         self.faq.knowledge = knowledge
         return []
+
+    @property
+    def sessions(self) -> SessionService:  # issue 5: sessions (stateless, cheap to build)
+        return SessionService(self.db, self.settings.reminder_offset_list)
 
     async def seed_entities(self) -> ImportReport:
         """Add the shipped entities that are missing; never overwrite an imported change."""
