@@ -26,6 +26,7 @@ def build_application(
     """Build the Application talking to ``TELEGRAM_API_BASE_URL`` with every handler."""
     from handlers import (
         admin,
+        assistance,
         calendar,
         coordination,
         faq,
@@ -60,6 +61,7 @@ def build_application(
     coordination.register(app)
     admin.register(app)
     faq.register(app)
+    assistance.register(app)
     sessions.register(app)  # sessions, answers, /agenda, nudges
     calendar.register(app)
     general.register_last(app)

@@ -26,11 +26,13 @@ content_app = typer.Typer(no_args_is_help=True, help="Content in content/")
 entities_app = typer.Typer(no_args_is_help=True, help="Entity catalogue")
 officers_app = typer.Typer(no_args_is_help=True, help="Officers directory")
 faq_app = typer.Typer(no_args_is_help=True, help="FAQ answering")
+export_app = typer.Typer(no_args_is_help=True, help="Spreadsheet exports")  # issue 4
 app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 app.add_typer(entities_app, name="entities")
 app.add_typer(officers_app, name="officers")
 app.add_typer(faq_app, name="faq")
+app.add_typer(export_app, name="export")
 # --- schedule (issue 5: the plan as data) ---
 schedule_app = typer.Typer(no_args_is_help=True, help="Sessions from the yearly plan")
 app.add_typer(schedule_app, name="schedule")
@@ -350,6 +352,38 @@ def schedule_generate(
             keys=", ".join(line.plan_key for line in report.not_in_plan))
     if dry_run:
         say("dry_run")
+
+
+# --- individual assistance requests (issue 4) ---
+
+
+@export_app.command("solicitudes")
+def export_requests(
+    fmt: str = typer.Option("xlsx", "--format", "-f", help="csv or xlsx"),
+    year: int | None = typer.Option(None, "--year", help="Only the requests of this year"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File to write"),
+) -> None:
+    """Write the assistance requests (one row each) as CSV or XLSX."""
+    settings = load_settings()
+    from bot.assistance import AssistanceService
+    from bot.request_export import FORMATS, export_bytes, filename
+
+    fmt = fmt.casefold()
+    if fmt not in FORMATS:
+        say("export_bad_format", err=True, format=fmt)
+        raise typer.Exit(EXIT_USAGE)
+
+    async def go() -> tuple[bytes, int]:
+        async with _migrated(settings) as (db, content):
+            records = await AssistanceService(db, settings.tz).export(year)
+            return export_bytes(fmt, records, content.catalog, content.texts, settings.tz), len(
+                records
+            )
+
+    data, count = asyncio.run(go())
+    target = output or Path(filename(fmt, year))
+    target.write_bytes(data)
+    say("export_written", count=count, output=target)
 
 
 @asynccontextmanager

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from jinja2 import TemplateError
 
+from bot.assistance import load_canned_replies
 from bot.catalog import Catalog, EntityRow, load_catalog, load_entities
 from bot.content_problems import ContentError, ContentProblem
 from bot.entity_search import SearchVocabulary, load_search_vocabulary
@@ -45,6 +46,7 @@ def check_content(content_dir: Path) -> list[ContentProblem]:
     problems += load_shorthand(content_dir)[1]
     problems += load_scale(content_dir)[1]
     problems += load_search_vocabulary(content_dir)[1]
+    problems += load_canned_replies(content_dir)[1]  # assistance requests (issue 4)
     problems += _check_labels(content_dir / "labels.yaml")
     problems += _check_commands(content_dir / "commands.yaml")
     problems += _check_templates(content_dir / "templates")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.assistance import AssistanceService
 from bot.content import Content, load_content
 from bot.content_problems import ContentError, ContentProblem
 from bot.db import Database
@@ -31,6 +32,7 @@ class Services:
     roles: RoleService
     dialogs: DialogStore
     faq: FaqService
+    assistance: AssistanceService
     # --- calendar feeds and update de-duplication (issue 6) ---
     feeds: FeedService
     updates: UpdateLog
@@ -82,6 +84,7 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         roles=RoleService(db, settings.admin_telegram_ids, invitations),
         dialogs=DialogStore(db),
         faq=FaqService(db, knowledge),
+        assistance=AssistanceService(db, settings.tz, settings.request_overdue_days),
         # --- calendar feeds and update de-duplication (issue 6) ---
         feeds=FeedService(db),
         updates=UpdateLog(db),
