@@ -1334,5 +1334,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(on_info_button, pattern=r"^ri:"))
     app.add_handler(CallbackQueryHandler(on_info_cut, pattern=r"^ric:"))
     ROUTER.dialog(FLOW, text=on_intake_text, prompt=prompt, media=on_intake_media)
+    ROUTER.menu("menu_request", request_command)
+    ROUTER.menu("menu_requests", list_command)
     ROUTER.dialog(ACT_FLOW, text=on_act_text, prompt=act_prompt, media=on_act_media)
     ROUTER.dialog(INFO_FLOW, text=on_info_text, prompt=info_prompt, media=on_act_media)

@@ -1281,4 +1281,6 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     ROUTER.dialog(ANNOUNCE_FLOW, text=on_new_text, prompt=prompt_new)
     ROUTER.dialog(RESCHEDULE_FLOW, text=on_reschedule_text, prompt=prompt_reschedule)
     ROUTER.dialog(LOCATION_FLOW, text=on_location_text, prompt=prompt_location)
+    ROUTER.menu("menu_sessions", list_command)
+    ROUTER.menu("menu_agenda", agenda_command)
     nudges.register(app)
