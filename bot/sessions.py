@@ -226,9 +226,12 @@ class SessionService:
     async def upcoming(
         self, *, now: datetime | None = None, page: int = 0, per_page: int = 6
     ) -> ListPage:
-        """Sessions not yet over (scheduled or cancelled), soonest first."""
+        """Sessions not yet over (scheduled or cancelled), soonest first. Individual meetings
+        are not listed: they belong to their assistance request, which schedules them."""
         now = now or utcnow()
-        condition = Session.end_at > now  # type: ignore[operator]
+        condition = (Session.end_at > now) & (  # type: ignore[operator]
+            Session.kind != SessionKind.INDIVIDUAL
+        )
         async with self.db.session() as s:
             total = int(
                 (
@@ -255,7 +258,7 @@ class SessionService:
     async def line(self, session_id: int) -> SessionLine | None:
         async with self.db.session() as s:
             session = await s.get(Session, session_id)
-            if session is None:
+            if session is None or session.kind == SessionKind.INDIVIDUAL:
                 return None
             counts = await self._counts(s, [session_id])
         return SessionLine(session, *counts.get(session_id, (0, 0, 0)))
@@ -349,7 +352,7 @@ class SessionService:
         self, s: AsyncSession, session_id: int, now: datetime
     ) -> ConvenePreview:
         session = await s.get(Session, session_id)
-        if session is None:
+        if session is None or session.kind == SessionKind.INDIVIDUAL:
             return ConvenePreview(Outcome.NOT_FOUND)
         if session.status == SessionStatus.CANCELLED:
             return ConvenePreview(Outcome.CANCELLED, session)
@@ -415,7 +418,7 @@ class SessionService:
         self, s: AsyncSession, session_id: int, now: datetime
     ) -> tuple[Outcome, Session | None]:
         session = await s.get(Session, session_id)
-        if session is None:
+        if session is None or session.kind == SessionKind.INDIVIDUAL:  # moved from its request
             return Outcome.NOT_FOUND, None
         if session.status == SessionStatus.CANCELLED:
             return Outcome.CANCELLED, session

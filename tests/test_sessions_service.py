@@ -134,3 +134,30 @@ async def test_answers_keep_reminders_in_step(services: Services) -> None:
     assert (await sessions.respond(session.id or 0, 2001, True)).outcome is Outcome.CANCELLED
     later = utcnow() + timedelta(days=20)
     assert (await sessions.reschedule(session.id or 0, later, by=9)).outcome is Outcome.CANCELLED
+
+
+async def test_individual_meetings_belong_to_their_request(services: Services) -> None:
+    """An assistance meeting is a session too, but /sesiones neither lists nor changes it: it
+    is moved or cancelled from its request, whose history must know."""
+    from bot.models import Session, SessionKind
+
+    group = await services.sessions.create(_draft(5, kind="grupal", audience={"all": True}), by=1)
+    start = utcnow() + timedelta(days=3)
+    async with services.db.session() as s:
+        meeting = Session(
+            uid="meeting-1@integridad-bot",
+            kind=SessionKind.INDIVIDUAL,
+            title="Reunión",
+            audience={"officers": [await _officer(services, "minsa", 1001)]},
+            start_at=start,
+            end_at=start + timedelta(hours=1),
+        )
+        s.add(meeting)
+        await s.flush()
+        meeting_id = meeting.id or 0
+    page = await services.sessions.upcoming()
+    assert [line.session.id for line in page.lines] == [group.id]
+    assert await services.sessions.line(meeting_id) is None
+    moved = await services.sessions.reschedule(meeting_id, start + timedelta(days=1), by=1)
+    assert moved.outcome is Outcome.NOT_FOUND
+    assert (await services.sessions.convene_preview(meeting_id)).outcome is Outcome.NOT_FOUND
