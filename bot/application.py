@@ -26,7 +26,18 @@ def build_application(
     services: Services, *, rate_limiter: bool = True
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application talking to ``TELEGRAM_API_BASE_URL`` with every handler."""
-    from handlers import admin, coordination, faq, general, profile, registration
+    from handlers import (
+        admin,
+        assistance,
+        calendar,
+        coordination,
+        faq,
+        general,
+        profile,
+        registration,
+        sessions,
+        updates,
+    )
 
     settings = services.settings
     token = settings.token
@@ -45,6 +56,7 @@ def build_application(
         builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))
     app = builder.build()
     app.bot_data["services"] = services
+    updates.register(app)  # before every other handler: drops repeated update_ids
     general.register_first(app)
     general.register(app)
     registration.register(app)
@@ -52,6 +64,9 @@ def build_application(
     coordination.register(app)
     admin.register(app)
     faq.register(app)
+    assistance.register(app)
+    sessions.register(app)  # sessions, answers, /agenda, nudges
+    calendar.register(app)
     general.register_last(app)
     register_jobs(app)  # broadcast engine (issue 5): reminders, resumption of broadcasts
     return app

@@ -26,11 +26,16 @@ content_app = typer.Typer(no_args_is_help=True, help="Content in content/")
 entities_app = typer.Typer(no_args_is_help=True, help="Entity catalogue")
 officers_app = typer.Typer(no_args_is_help=True, help="Officers directory")
 faq_app = typer.Typer(no_args_is_help=True, help="FAQ answering")
+export_app = typer.Typer(no_args_is_help=True, help="Spreadsheet exports")  # issue 4
 app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 app.add_typer(entities_app, name="entities")
 app.add_typer(officers_app, name="officers")
 app.add_typer(faq_app, name="faq")
+app.add_typer(export_app, name="export")
+# --- schedule (issue 5: the plan as data) ---
+schedule_app = typer.Typer(no_args_is_help=True, help="Sessions from the yearly plan")
+app.add_typer(schedule_app, name="schedule")
 
 EXIT_USAGE = 2
 
@@ -244,6 +249,141 @@ def faq_ask(
             typer.echo(parse_telegram_html(str(result["answer"])).plain_text)
         for item in result["results"]:  # type: ignore[attr-defined]
             typer.echo(f"  {item['score']:.3f}  {item['id']}: {item['question']}")
+
+
+# --- schedule (issue 5: the plan as data) -----------------------------------------------------
+
+
+@schedule_app.command("generate")
+def schedule_generate(
+    plan_path: Path | None = typer.Option(
+        None, "--plan", help="Plan file (default: content/plan/2025.yaml)"
+    ),
+    year: int | None = typer.Option(None, "--year", help="Apply the plan's pattern to this year"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing"),
+) -> None:
+    """Create the plan's sessions; move unedited future ones when a rule changed."""
+    settings = load_settings()
+    from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+    from bot.catalog import load_catalog
+    from bot.db import Database, utcnow
+    from bot.plan import check_plan_catalog, load_plan_file, plan_file
+    from bot.schema import upgrade
+    from bot.texts import format_lima
+    from scheduling.generator import GenerationReport, generate_sessions
+
+    if year is not None and not 2000 <= year <= 2100:
+        say("bad_year", err=True, year=year)
+        raise typer.Exit(EXIT_USAGE)
+    path = plan_path or settings.content_dir / plan_file()
+    if not path.is_file():
+        say("file_missing", err=True, file=path)
+        raise typer.Exit(EXIT_USAGE)
+    plan, problems = load_plan_file(path, str(path))
+    catalog, catalog_problems = load_catalog(settings.content_dir)
+    if catalog is None:
+        say("content_invalid", err=True, count=len(catalog_problems))
+        for problem in catalog_problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(1)
+    if plan is not None:
+        problems = check_plan_catalog(plan, catalog, str(path))
+    if plan is None or problems:
+        say("plan_invalid", err=True, file=path, count=len(problems))
+        for problem in problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(1)
+    if plan.rules is None:
+        say("plan_without_rules", err=True, file=path)
+        raise typer.Exit(1)
+
+    async def go() -> GenerationReport:
+        db = Database(settings.database_url)
+        try:
+            await upgrade(db)
+            return await generate_sessions(
+                db,
+                plan,
+                catalog,
+                now=utcnow(),
+                year=year,
+                reminder_offsets=settings.reminder_offset_list,
+                dry_run=dry_run,
+            )
+        finally:
+            await db.dispose()
+
+    try:
+        report = asyncio.run(go())
+    except IntegrityError:
+        say("schedule_conflict", err=True)
+        raise typer.Exit(1) from None
+    except (OSError, SQLAlchemyError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        say("database_unavailable", err=True, url=_safe_url(settings.database_url), reason=reason)
+        raise typer.Exit(1) from None
+
+    def when(value: object) -> str:
+        return format_lima(value, settings.tz)  # type: ignore[arg-type]
+
+    say("schedule_header", file=path, plan_year=report.plan_year, year=report.year,
+        planned=report.planned)
+    if not report.holidays_listed:
+        say("schedule_no_holidays", err=True, year=report.year)
+    for item in report.holiday_moves:
+        say("schedule_holiday", title=item.title, holiday=item.planned_day.strftime("%d/%m/%Y"),
+            day=when(item.start_at))
+    for line in report.created:
+        say("schedule_created_line", title=line.title, when=when(line.start_at))
+    for moved in report.moved:
+        say("schedule_moved_line", title=moved.title, old=when(moved.old_start_at),
+            new=when(moved.start_at))
+    say("schedule_report", created=len(report.created), moved=len(report.moved),
+        unchanged=len(report.unchanged), past=len(report.past), edited=len(report.edited))
+    convened = [m for m in report.moved if m.convened]
+    if convened:
+        say("schedule_convened_header", count=len(convened))
+        for moved in convened:
+            say("schedule_convened_line", id=moved.session_id, title=moved.title,
+                new=when(moved.start_at))
+    if report.not_in_plan:
+        say("schedule_not_in_plan", count=len(report.not_in_plan),
+            keys=", ".join(line.plan_key for line in report.not_in_plan))
+    if dry_run:
+        say("dry_run")
+
+
+# --- individual assistance requests (issue 4) ---
+
+
+@export_app.command("solicitudes")
+def export_requests(
+    fmt: str = typer.Option("xlsx", "--format", "-f", help="csv or xlsx"),
+    year: int | None = typer.Option(None, "--year", help="Only the requests of this year"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File to write"),
+) -> None:
+    """Write the assistance requests (one row each) as CSV or XLSX."""
+    settings = load_settings()
+    from bot.assistance import AssistanceService
+    from bot.request_export import FORMATS, export_bytes, filename
+
+    fmt = fmt.casefold()
+    if fmt not in FORMATS:
+        say("export_bad_format", err=True, format=fmt)
+        raise typer.Exit(EXIT_USAGE)
+
+    async def go() -> tuple[bytes, int]:
+        async with _migrated(settings) as (db, content):
+            records = await AssistanceService(db, settings.tz).export(year)
+            return export_bytes(fmt, records, content.catalog, content.texts, settings.tz), len(
+                records
+            )
+
+    data, count = asyncio.run(go())
+    target = output or Path(filename(fmt, year))
+    target.write_bytes(data)
+    say("export_written", count=count, output=target)
 
 
 @asynccontextmanager

@@ -9,12 +9,14 @@ from pathlib import Path
 import yaml
 from jinja2 import TemplateError
 
+from bot.assistance import load_canned_replies
 from bot.catalog import Catalog, EntityRow, load_catalog, load_entities
 from bot.content_problems import ContentError, ContentProblem
 from bot.entity_search import SearchVocabulary, load_search_vocabulary
 from bot.faq_content import check_faq
 from bot.faq_search import load_shorthand
 from bot.icp import load_scale
+from bot.plan import check_plan
 from bot.telegram_html import parse_telegram_html, utf16_length
 from bot.texts import TEMPLATE_SUFFIX, Texts, sample_environment
 
@@ -40,9 +42,11 @@ def check_content(content_dir: Path) -> list[ContentProblem]:
     if catalog is not None:
         problems += load_entities(content_dir, catalog)[1]
         problems += check_faq(content_dir, catalog)  # FAQ entries and the plan they come from
+        problems += check_plan(content_dir, catalog)  # the plan's level codes (sessions rules)
     problems += load_shorthand(content_dir)[1]
     problems += load_scale(content_dir)[1]
     problems += load_search_vocabulary(content_dir)[1]
+    problems += load_canned_replies(content_dir)[1]  # assistance requests (issue 4)
     problems += _check_labels(content_dir / "labels.yaml")
     problems += _check_commands(content_dir / "commands.yaml")
     problems += _check_templates(content_dir / "templates")

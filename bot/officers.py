@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from bot.db import Database, utcnow
+from bot.feeds import revoke_tokens
 from bot.invitations import InvitationProblem, InvitationService
 from bot.models import (
     DialogState,
@@ -290,6 +291,7 @@ class OfficerService:
             officer.status = OfficerStatus.DELETED.value
             officer.updated_at = utcnow()
             await self._invitations.revoke_for_officer(session, officer.id or 0)
+            await revoke_tokens(session, officer.id or 0)  # calendar feed links (issue 6)
             return True
 
     async def pending(self) -> list[OfficerView]:

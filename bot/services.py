@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.assistance import AssistanceService
 from bot.content import Content, load_content
 from bot.content_problems import ContentError, ContentProblem
 from bot.db import Database
 from bot.dialogs import DialogStore
 from bot.entities import EntityDirectory, ImportReport
 from bot.faq import FaqService, load_knowledge
+from bot.feeds import FeedService
 from bot.invitations import InvitationService
 from bot.officers import OfficerService
 from bot.roles import RoleService
+from bot.sessions import SessionService
 from bot.settings import Settings
 from bot.texts import Texts
+from bot.updates import UpdateLog
 
 
 @dataclass
@@ -28,6 +32,10 @@ class Services:
     roles: RoleService
     dialogs: DialogStore
     faq: FaqService
+    assistance: AssistanceService
+    # --- calendar feeds and update de-duplication (issue 6) ---
+    feeds: FeedService
+    updates: UpdateLog
 
     @property
     def texts(self) -> Texts:
@@ -48,6 +56,10 @@ class Services:
         self.entities.catalog = content.catalog
         self.faq.knowledge = knowledge
         return []
+
+    @property
+    def sessions(self) -> SessionService:  # issue 5: sessions (stateless, cheap to build)
+        return SessionService(self.db, self.settings.reminder_offset_list)
 
     async def seed_entities(self) -> ImportReport:
         """Add the shipped entities that are missing; never overwrite an imported change."""
@@ -72,4 +84,8 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         roles=RoleService(db, settings.admin_telegram_ids, invitations),
         dialogs=DialogStore(db),
         faq=FaqService(db, knowledge),
+        assistance=AssistanceService(db, settings.tz, settings.request_overdue_days),
+        # --- calendar feeds and update de-duplication (issue 6) ---
+        feeds=FeedService(db),
+        updates=UpdateLog(db),
     )

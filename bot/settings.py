@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     content_dir: Path = DEFAULT_CONTENT_DIR
     invitation_ttl_days: int = Field(default=30, ge=1, le=365)
     log_level: str = "INFO"
+    # individual assistance requests (issue 4): working days (Mon-Fri) before one is overdue
+    request_overdue_days: int = Field(default=3, ge=1, le=60)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod

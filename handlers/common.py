@@ -169,18 +169,25 @@ def main_menu(
     keys: list[list[str]]
     if user_role is Role.ADMIN:
         keys = [
+            ["menu_sessions", "menu_requests"],
             ["menu_pending", "menu_invite"],
             ["menu_officers", "menu_coordinators"],
             ["menu_ask", "menu_help"],
         ]
     elif user_role is Role.COORDINATOR:
         keys = [
+            ["menu_sessions", "menu_requests"],
             ["menu_pending", "menu_invite"],
             ["menu_officers", "menu_ask"],
             ["menu_gaps", "menu_help"],
         ]
     elif user_role is Role.OFFICER:
-        keys = [["menu_ask", "menu_icp"], ["menu_gaps", "menu_profile"], ["menu_help"]]
+        keys = [
+            ["menu_ask", "menu_request"],
+            ["menu_agenda", "menu_calendar"],
+            ["menu_icp", "menu_gaps"],
+            ["menu_profile", "menu_help"],
+        ]
     else:
         return ReplyKeyboardRemove()
     texts = services(context).texts

@@ -22,6 +22,7 @@ from bot.dialogs import Dialog
 from bot.faq import Answer
 from bot.icp import IcpError, parse_number
 from bot.roles import Role
+from handlers.assistance import start_intake
 from handlers.common import (
     answer,
     button,
@@ -176,9 +177,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             inline([[button(label(context, "faq_hand_off"), cb("fq", "h", qid))]]),
         )
     elif action == "h":
+        # the hand-off opens the /solicitar intake with the question as its topic (issue 4)
         await s.faq.hand_off(qid, user.id)
         await answer(update, context)
-        await edit_or_send(update, context, "faq/handed_off", question=asked.text)
+        if await role(update, context) is Role.OFFICER:  # others are told why not
+            await edit_or_send(update, context, "faq/handed_off", question=asked.text)
+        await start_intake(update, context, topic=asked.text, source="faq")
     else:
         await answer(update, context, "stale_button")
 

@@ -5,25 +5,52 @@ LAST-MODIFIED from the record's last change (never the request time), times with
 ``TZID=America/Lima`` and its VTIMEZONE, cancelled sessions with STATUS:CANCELLED, feeds with
 X-WR-CALNAME, REFRESH-INTERVAL and X-PUBLISHED-TTL of six hours. Words come from
 ``content/calendar.yaml`` and ``content/templates/calendar/``.
+
+Feeds are served often (every calendar client polls them) and ``icalendar`` serialises a
+few thousand events a second at best, so :meth:`CalendarBuilder.feed` keeps each event's
+serialised text, keyed by the record's version (:func:`session_version`: id, sequence, status
+and ``updated_at`` — so every change to a session must set ``updated_at``, which design.md
+already requires for DTSTAMP and LAST-MODIFIED), and the calendar's head with its VTIMEZONE:
+a feed is then those pieces joined. A builder is made per load of ``content/``, so a reload of
+the words starts with empty caches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from icalendar import Calendar, Event, vDuration, vText
+from icalendar import Calendar, Event, Timezone, vDuration, vText
 
 from bot.models import Session, SessionStatus
 from bot.texts import Texts
 
 PRODID = "-//Secretaria de Integridad Publica PCM//Integridad Bot//ES"
 REFRESH = timedelta(hours=6)
+#: Serialised events kept by one builder (a year of sessions and meetings fits many times).
+EVENT_CACHE_SIZE = 4096
+END_CALENDAR = b"END:VCALENDAR\r\n"
+
+
+def session_version(session: Session) -> tuple[Hashable, ...]:
+    """What identifies one state of a session's event: every change to a session sets
+    ``updated_at`` (its DTSTAMP and LAST-MODIFIED) and changes of time, place or status also
+    raise ``sequence``, so equal versions give equal events."""
+    return version_key(session.id or 0, session.sequence, session.status, session.updated_at)
+
+
+def version_key(
+    session_id: int, sequence: int, status: str, updated_at: datetime
+) -> tuple[Hashable, ...]:
+    """:func:`session_version` from the columns alone (for queries that load no session)."""
+    return (session_id, sequence, status, updated_at)
 
 
 @dataclass(frozen=True)
@@ -54,6 +81,31 @@ class CalendarBuilder:
         self.texts = texts
         self.words = words
         self.tz = tz
+        self._timezone: Timezone | None = None
+        self._heads: dict[str, bytes] = {}
+        self._events: OrderedDict[tuple[Hashable, ...], bytes] = OrderedDict()
+        self._fingerprint: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of everything besides the records that shapes a feed (words, template,
+        time zone): part of a feed's ETag, so a content reload is seen by clients."""
+        if self._fingerprint is None:
+            loader = self.texts.env.loader
+            template = ""
+            if loader is not None:
+                template = loader.get_source(self.texts.env, "calendar/event_description.txt")[0]
+            digest = hashlib.sha256()
+            for part in (PRODID, str(self.tz.key), repr(self.words), template):
+                digest.update(part.encode("utf-8") + b"\0")
+            self._fingerprint = digest.hexdigest()[:16]
+        return self._fingerprint
+
+    def timezone(self) -> Timezone:
+        """The VTIMEZONE of the bot's time zone (built once: it takes milliseconds)."""
+        if self._timezone is None:
+            self._timezone = Timezone.from_tzid(str(self.tz.key))
+        return self._timezone
 
     def event(self, session: Session) -> Event:
         cancelled = session.status == SessionStatus.CANCELLED
@@ -98,9 +150,9 @@ class CalendarBuilder:
         if feed:
             cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
             cal.add("x-published-ttl", vText("PT6H"))
+        cal.add_component(self.timezone())
         for session in sessions:
             cal.add_component(self.event(session))
-        cal.add_missing_timezones()
         return cal
 
     def session_file(self, session: Session) -> str:
@@ -108,7 +160,40 @@ class CalendarBuilder:
         return self.calendar([session], name_key="session", feed=False).to_ical().decode()
 
     def feed(self, sessions: Iterable[Session], *, name_key: str) -> bytes:
-        return self.calendar(sessions, name_key=name_key, feed=True).to_ical()
+        """A feed's text: what ``calendar(..., feed=True).to_ical()`` gives, from the caches."""
+        return self.assemble((self.event_text(s) for s in sessions), name_key=name_key)
+
+    def event_text(self, session: Session) -> bytes:
+        """One ``BEGIN:VEVENT`` … ``END:VEVENT`` block, serialised once per version."""
+        key = session_version(session)
+        text = self.cached_event(key)
+        if text is None:
+            text = self.event(session).to_ical()
+            self._events[key] = text
+            if len(self._events) > EVENT_CACHE_SIZE:
+                self._events.popitem(last=False)
+        return text
+
+    def cached_event(self, key: tuple[Hashable, ...]) -> bytes | None:
+        """The serialised event of a version, if this builder made it already."""
+        text = self._events.get(key)
+        if text is not None:
+            self._events.move_to_end(key)
+        return text
+
+    def assemble(self, events: Iterable[bytes], *, name_key: str) -> bytes:
+        """A feed from serialised events (see :meth:`event_text`)."""
+        return b"".join((self._head(name_key), *events, END_CALENDAR))
+
+    def _head(self, name_key: str) -> bytes:
+        """The feed's properties and VTIMEZONE: the calendar's text without its end line."""
+        head = self._heads.get(name_key)
+        if head is None:
+            text = self.calendar((), name_key=name_key, feed=True).to_ical()
+            if not text.endswith(END_CALENDAR):  # pragma: no cover - icalendar's own format
+                raise ValueError("unexpected end of a serialised calendar")
+            head = self._heads[name_key] = text[: -len(END_CALENDAR)]
+        return head
 
 
 def session_filename(session: Session) -> str:

@@ -484,10 +484,10 @@ def test_plan_problems_are_reported(tmp_path: Path, catalog: Catalog) -> None:
 def test_plan_file_extra_sections_are_kept(tmp_path: Path) -> None:
     source = DEFAULT_CONTENT_DIR / "plan/2025.yaml"
     path = tmp_path / "plan.yaml"
-    path.write_text(source.read_text("utf-8") + "\nrules:\n  weekday: 2\n", "utf-8")
+    path.write_text(source.read_text("utf-8") + "\nother_section:\n  weekday: 2\n", "utf-8")
     plan, problems = load_plan_file(path)
     assert problems == [] and plan is not None
-    assert plan.model_extra == {"rules": {"weekday": 2}}
+    assert plan.model_extra == {"other_section": {"weekday": 2}}
     missing, problems = load_plan_file(tmp_path / "nope.yaml")
     assert missing is None and problems[0].message == "file not found"
     assert load_plan(DEFAULT_CONTENT_DIR, year=2030)[0] is None
