@@ -6,9 +6,11 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.services import Services
+from scheduling.jobs import register_jobs  # broadcast engine (issue 5)
+from scheduling.pacing import PacedRateLimiter  # broadcast engine (issue 5)
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,8 @@ def build_application(
         .concurrent_updates(False)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # broadcast engine (issue 5): one pacer shared by replies and broadcasts
+        builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))
     app = builder.build()
     app.bot_data["services"] = services
     updates.register(app)  # before every other handler: drops repeated update_ids
@@ -65,6 +68,7 @@ def build_application(
     sessions.register(app)  # sessions, answers, /agenda, nudges
     calendar.register(app)
     general.register_last(app)
+    register_jobs(app)  # broadcast engine (issue 5): reminders, resumption of broadcasts
     return app
 
 

@@ -38,7 +38,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter, TimedOut
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -948,3 +948,93 @@ def test_fake_error_payload_has_telegrams_shape() -> None:
         "parameters": {"retry_after": 3},
     }
     assert json.loads(json.dumps(error.payload()))["parameters"]["retry_after"] == 3
+
+
+# ----------------------------------------------------------------------------------------
+# flood control and injected faults (opt-in; used by the broadcast engine's tests)
+# ----------------------------------------------------------------------------------------
+
+
+def known_chats(fake: FakeTelegram, n: int) -> list[FakeUser]:
+    users = [fake.user(f"Oficial{i}") for i in range(n)]
+    for user in users:
+        fake.mark_known(user.id)
+    return users
+
+
+async def test_flood_limits_are_off_by_default(fake: FakeTelegram, bot: Bot) -> None:
+    users = known_chats(fake, 40)
+    await asyncio.gather(*[bot.send_message(u.id, "aviso") for u in users])
+    await bot.send_message(users[0].id, "otro aviso")
+    assert fake.errors() == [] and all(u.messages for u in users)
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after
+async def test_flood_control_refuses_beyond_30_per_second(fake: FakeTelegram, bot: Bot) -> None:
+    flood = fake.enforce_flood_limits()
+    users = known_chats(fake, 35)
+    outcomes = await asyncio.gather(
+        *[bot.send_message(u.id, "aviso") for u in users], return_exceptions=True
+    )
+    refused = [o for o in outcomes if isinstance(o, RetryAfter)]
+    assert len(refused) == 5 and len(outcomes) - len(refused) == 30
+    assert refused[0].retry_after in (1, timedelta(seconds=1))
+    assert flood.stats.refused == 5 and flood.stats.accepted == 30
+    assert flood.stats.max_per_second == 30
+    assert {c.error_code for c in fake.errors()} == {429}
+    await asyncio.sleep(1.05)
+    late = [u for u, o in zip(users, outcomes, strict=True) if isinstance(o, RetryAfter)]
+    await asyncio.gather(*[bot.send_message(u.id, "aviso") for u in late])
+    assert all(len(u.messages) == 1 for u in users)
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after
+async def test_flood_control_per_chat_and_per_group(fake: FakeTelegram, bot: Bot) -> None:
+    flood = fake.enforce_flood_limits()
+    [ana] = known_chats(fake, 1)
+    await bot.send_message(ana.id, "uno")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(ana.id, "dos")  # less than a second after
+    await asyncio.sleep(1.0)
+    await bot.send_message(ana.id, "dos")
+    assert [m.text for m in ana.messages] == ["uno", "dos"]
+    assert flood.stats.min_chat_gap >= 1.0
+
+    group = fake.group("Coordinación SIP")
+    fake.mark_known(group.id)
+    flood.per_second = None  # only the group limit now
+    for i in range(20):
+        await bot.send_message(group.id, f"aviso {i}")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(group.id, "aviso 21")
+    assert len(fake.chat_messages(group.id)) == 20
+    assert len(flood.stats.violations) == 2
+
+
+async def test_flood_control_can_only_count(fake: FakeTelegram, bot: Bot) -> None:
+    flood = fake.enforce_flood_limits(refuse=False)
+    [ana] = known_chats(fake, 1)
+    await bot.send_message(ana.id, "uno")
+    await bot.send_message(ana.id, "dos")
+    assert fake.errors() == [] and flood.stats.refused == 0
+    assert len(flood.stats.violations) == 1 and flood.stats.min_chat_gap < 1.0
+
+
+async def test_chosen_chats_can_fail_or_time_out(fake: FakeTelegram, bot: Bot) -> None:
+    ana, luis = known_chats(fake, 2)
+    fake.fail_chat(ana.id, E.bad_request("chat not found"), times=1)
+    description = await refusal(fake, bot.send_message(ana.id, "hola"), BadRequest)
+    assert description == "Bad Request: chat not found"
+    await bot.send_message(ana.id, "hola")  # only once
+    assert [m.text for m in ana.messages] == ["hola"]
+
+    fake.time_out_chat(luis.id, times=1, delay=1.0)
+    with pytest.raises(TimedOut):
+        await bot.send_message(luis.id, "hola", read_timeout=0.2)
+    assert luis.messages == []  # held, then dropped: not delivered
+    await bot.send_message(luis.id, "hola")
+    assert [m.text for m in luis.messages] == ["hola"]
+    fake.fail_chat(luis.id, E.forbidden("bot was blocked by the user"))
+    await refusal(fake, bot.send_message(luis.id, "x"), Forbidden)
+    fake.clear_faults(luis.id)
+    await bot.send_message(luis.id, "de nuevo")

@@ -5,7 +5,8 @@ Start with :class:`FakeTelegram` (``async with FakeTelegram() as fake: ...``); s
 """
 
 from .errors import FakeError, bad_request, conflict, forbidden, too_many_requests
-from .limits import SENDING_METHODS, BlockedChats, Interceptor
+from .inprocess import InProcessRequest
+from .limits import SENDING_METHODS, BlockedChats, ChatFaults, FloodControl, FloodStats, Interceptor
 from .markup import InlineButton, KeyboardButton, Markup
 from .records import (
     BotMessage,
@@ -30,10 +31,14 @@ __all__ = [
     "BotMessage",
     "Call",
     "CallbackQueryRecord",
+    "ChatFaults",
     "FakeError",
     "FakeGroup",
     "FakeTelegram",
     "FakeUser",
+    "FloodControl",
+    "FloodStats",
+    "InProcessRequest",
     "InlineButton",
     "InlineQueryRecord",
     "Interceptor",

@@ -17,7 +17,9 @@ in another one (``TELEGRAM_API_BASE_URL=fake.base_url integridad-bot run``)::
 It answers like Telegram (``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": 400,
 "description": "Bad Request: ..."}`` with that HTTP status), refuses what Telegram refuses, and
 records every call (:attr:`FakeTelegram.calls`). Rules that may refuse any call (blocked users,
-and later flood control) are interceptors, see :mod:`.limits`.
+injected failures and timeouts, and — opt-in, :meth:`FakeTelegram.enforce_flood_limits` —
+Telegram's flood limits) are interceptors, see :mod:`.limits`. :class:`.InProcessRequest` lets
+PTB call the fake without HTTP (benchmarks).
 
 Layout of the package: :mod:`.server` (this: lifecycle, HTTP, simulated people, inspection and
 waiting), :mod:`.methods` (the Bot API methods), :mod:`.wire` (decoding requests),
@@ -46,7 +48,7 @@ from bot.telegram_html import utf16_length
 
 from . import errors as E
 from .errors import FakeError
-from .limits import BlockedChats, Interceptor
+from .limits import BlockedChats, ChatFaults, FloodControl, Interceptor
 from .markup import Markup
 from .methods import BotApi, ScopeKey
 from .records import (
@@ -102,7 +104,8 @@ class FakeTelegram(BotApi):
 
         self.calls: list[Call] = []
         self.blocked = BlockedChats()
-        self.interceptors: list[Interceptor] = [self.blocked]
+        self.faults = ChatFaults()
+        self.interceptors: list[Interceptor] = [self.blocked, self.faults]
         self.callback_answer_timeout: float | None = None
         self.require_https_webhook = False
         self.webhook_retry_delay = 0.2
@@ -367,11 +370,35 @@ class FakeTelegram(BotApi):
     # ------------------------------------------------------------------------------------
 
     async def _handle(self, request: Request) -> Response:
-        token = request.path_params["token"]
-        raw_method = request.path_params["method"]
+        body = await request.body()
+        status, payload = await self._serve(
+            request.path_params["token"],
+            request.path_params["method"],
+            request.headers.get("content-type", ""),
+            body,
+            list(request.query_params.multi_items()),
+            request,
+        )
+        return JSONResponse(payload, status_code=status)
+
+    async def serve_in_process(
+        self, token: str, method: str, content_type: str, body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer one Bot API call without HTTP (see :class:`.serving.InProcessRequest`): the
+        same checks, interceptors and records as over HTTP; no long polling."""
+        return await self._serve(token, method, content_type, body, [], None)
+
+    async def _serve(
+        self,
+        token: str,
+        raw_method: str,
+        content_type: str,
+        body: bytes,
+        query: list[tuple[str, str]],
+        request: Request | None,
+    ) -> tuple[int, dict[str, Any]]:
         entry = self._methods.get(raw_method.lower())
         name = entry[0] if entry else raw_method
-        body = await request.body()
         call = Call(name, {}, time.monotonic())
         self.calls.append(call)
         polling = name == "getUpdates"
@@ -380,11 +407,7 @@ class FakeTelegram(BotApi):
             self._last_activity = time.monotonic()
         status = 200
         try:
-            call.params = read_params(
-                request.headers.get("content-type", ""),
-                body,
-                list(request.query_params.multi_items()),
-            )
+            call.params = read_params(content_type, body, query)
             if token != self.token:
                 raise E.unauthorized()
             if entry is None:
@@ -396,6 +419,8 @@ class FakeTelegram(BotApi):
                 if outcome is not None:
                     raise outcome
             if polling:
+                if request is None:
+                    raise E.bad_request("getUpdates needs HTTP (long polling)")
                 result = await self._long_poll(request, entry[1], call.params)
             else:
                 result = await entry[1](call.params)
@@ -419,7 +444,7 @@ class FakeTelegram(BotApi):
                 self._inflight -= 1
                 self._last_activity = time.monotonic()
             self._notify()
-        return JSONResponse(payload, status_code=status)
+        return status, payload
 
     async def _long_poll(
         self,
@@ -490,6 +515,44 @@ class FakeTelegram(BotApi):
     def unblock_chat(self, chat_id: int) -> None:
         """Undo :meth:`block_chat`."""
         self.blocked.unblock(chat_id)
+
+    def enforce_flood_limits(
+        self,
+        per_second: int | None = 30,
+        chat_interval: float | None = 1.0,
+        group_per_minute: int | None = 20,
+        *,
+        retry_after: int = 1,
+        refuse: bool = True,
+    ) -> FloodControl:
+        """From now on, answer sending calls beyond Telegram's flood limits with 429
+        ``retry_after`` (see :class:`.limits.FloodControl`); returns it, its ``stats`` count
+        what it saw. Off by default."""
+        flood = FloodControl(
+            per_second, chat_interval, group_per_minute, retry_after=retry_after, refuse=refuse
+        )
+        self.interceptors.insert(0, flood)
+        return flood
+
+    def fail_chat(self, chat_id: int, error: FakeError, *, times: int | None = None) -> None:
+        """Answer sending calls to ``chat_id`` with ``error`` (e.g. ``bad_request("chat not
+        found")``), the next ``times`` times or forever."""
+        self.faults.add(chat_id, error, times=times)
+
+    def time_out_chat(self, chat_id: int, *, times: int | None = 1, delay: float = 2.0) -> None:
+        """Hold the answer to sending calls to ``chat_id`` for ``delay`` seconds (make it longer
+        than the bot's timeout) without delivering the message, the next ``times`` times."""
+        self.faults.add(chat_id, None, times=times, delay=delay)
+
+    def clear_faults(self, chat_id: int) -> None:
+        """Undo :meth:`fail_chat` and :meth:`time_out_chat` for ``chat_id``."""
+        self.faults.clear(chat_id)
+
+    def mark_known(self, chat_id: int) -> None:
+        """Let the bot write to ``chat_id`` as if the person had talked to it long ago."""
+        if chat_id not in self._chats:
+            raise AssertionError(f"chat {chat_id} does not exist in the fake")
+        self._known_chats.add(chat_id)
 
     def is_known_chat(self, chat_id: int) -> bool:
         """Whether the chat ever sent the bot an update (so the bot may write to it)."""
