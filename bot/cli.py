@@ -298,11 +298,11 @@ def schedule_generate(
         say("plan_without_rules", err=True, file=path)
         raise typer.Exit(1)
 
-    async def go() -> GenerationReport:
+    async def go() -> tuple[GenerationReport, int]:
         db = Database(settings.database_url)
         try:
             await upgrade(db)
-            return await generate_sessions(
+            report = await generate_sessions(
                 db,
                 plan,
                 catalog,
@@ -311,11 +311,24 @@ def schedule_generate(
                 reminder_offsets=settings.reminder_offset_list,
                 dry_run=dry_run,
             )
+            notices = 0
+            if not dry_run:
+                from bot.sessions import SessionService
+                from bot.texts import Texts
+                from scheduling.session_messages import queue_reschedule_notices
+
+                notices = await queue_reschedule_notices(
+                    db,
+                    Texts(settings.content_dir, settings.tz),
+                    SessionService(db, settings.reminder_offset_list),
+                    [(m.session_id, m.old_start_at) for m in report.moved if m.convened],
+                )
+            return report, notices
         finally:
             await db.dispose()
 
     try:
-        report = asyncio.run(go())
+        report, notices = asyncio.run(go())
     except IntegrityError:
         say("schedule_conflict", err=True)
         raise typer.Exit(1) from None
@@ -347,6 +360,8 @@ def schedule_generate(
         for moved in convened:
             say("schedule_convened_line", id=moved.session_id, title=moved.title,
                 new=when(moved.start_at))
+        if notices:
+            say("schedule_notices_queued", count=notices)
     if report.not_in_plan:
         say("schedule_not_in_plan", count=len(report.not_in_plan),
             keys=", ".join(line.plan_key for line in report.not_in_plan))

@@ -13,10 +13,11 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalog import Catalog
+from bot.db import Database
 from bot.models import Session, SessionKind, SessionStatus
-from bot.sessions import Recipient
+from bot.sessions import Recipient, SessionService
 from bot.texts import Texts
-from scheduling.broadcast import OutgoingMessage
+from scheduling.broadcast import BroadcastService, OutgoingMessage
 
 RSVP_PREFIX = "ses"
 
@@ -97,3 +98,28 @@ def announcement(texts: Texts, text_html: str, recipient: Recipient) -> Outgoing
         text=texts.render("sessions/announcement", text=text_html),
         officer_id=recipient.officer.id,
     )
+
+
+async def queue_reschedule_notices(
+    db: Database, texts: Texts, sessions: SessionService, moved: list[tuple[int, datetime]]
+) -> int:
+    """Record a notice broadcast for each moved session (id, previous start) with invitees.
+
+    Nothing is sent here: the running bot's periodic job sends every unfinished broadcast
+    (``scheduling.jobs``), so a command-line change reaches the invitees too. Returns how many
+    notices were queued.
+    """
+    queued = 0
+    records = BroadcastService(db)
+    for session_id, previous_start in moved:
+        session = await sessions.get(session_id)
+        if session is None:
+            continue
+        messages = [
+            notice(texts, session, r, "rescheduled", previous_start)
+            for r in await sessions.invitees(session_id)
+        ]
+        if messages:
+            await records.create("notice", messages, session_id=session_id)
+            queued += len(messages)
+    return queued

@@ -24,6 +24,8 @@ from bot.catalog import Catalog, load_catalog
 from bot.content import check_content
 from bot.db import Database
 from bot.models import (
+    Broadcast,
+    Delivery,
     Entity,
     Officer,
     OfficerStatus,
@@ -546,16 +548,27 @@ async def test_cli_lists_moved_convened_sessions(tmp_path: Path) -> None:
                      tmp_path)
         assert moved.returncode == 0, moved.stderr
         assert "Reprogramadas: 8." in moved.stdout
-        assert "hay que avisar a los invitados" in moved.stdout
+        assert "Sesiones ya convocadas que cambiaron de fecha (1)" in moved.stdout
         assert f"#{session_id} Asistencia técnica grupal de mayo {NEXT_YEAR}" in moved.stdout
         assert "16:00" in moved.stdout
+        assert "Se registraron 1 aviso(s) de cambio de fecha" in moved.stdout
         async with db.session() as s:
             row = await s.scalar(select(Session).where(Session.plan_key == key))
             pending = await s.scalar(
                 select(func.count()).select_from(Reminder).where(Reminder.session_id == session_id)
             )
+            # the notice waits as a broadcast for the running bot, addressed to the one invitee
+            notices = (
+                await s.execute(
+                    select(Delivery.chat_id, Delivery.text)
+                    .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+                    .where(Broadcast.kind == "notice", Broadcast.session_id == session_id)
+                )
+            ).all()
         assert row is not None and row.sequence == 1 and _local(row.start_at).hour == 16
         assert pending == 3
+        assert [chat for chat, _ in notices] == [555001]
+        assert "16:00" in notices[0][1]
     finally:
         await db.dispose()
 
