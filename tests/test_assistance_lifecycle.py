@@ -18,6 +18,7 @@ from bot.models import (
     SessionInvite,
 )
 from scheduling.broadcast import engine_of
+from scheduling.jobs import dispatch_reminders
 from tests.assistance_flows import cast, code_in, intake
 from tests.conftest import BotFactory, BotHarness
 from tests.fakebot import FakeTelegram
@@ -166,6 +167,17 @@ async def test_whole_lifecycle(fake: FakeTelegram, make_bot: BotFactory) -> None
     }
     history = await say(bot, beto, f"/solicitud {codes[1]}")
     assert history[-1].text.count("Reunión programada (Beto Coordinador)") == 2
+
+    # an hour before the meeting the reminder job reminds Raúl, once
+    before = len(raul.messages)
+    hour_before = session.start_at - timedelta(minutes=59)
+    assert (await dispatch_reminders(bot.app, now=hour_before)).queued == 1
+    await engine_of(bot.app).wait_idle()
+    [reminder] = raul.messages[before:]
+    assert "Jr. Carabaya" in reminder.text and "16:00" in reminder.text
+    assert (await dispatch_reminders(bot.app, now=hour_before)).queued == 0
+    await engine_of(bot.app).wait_idle()
+    assert len(raul.messages) == before + 1
     assert "Jr. Carabaya s/n, sala 3" in history[-1].text
 
     # Beto closes it: the meeting is cancelled, reminders dropped, the officer told
@@ -186,7 +198,10 @@ async def test_whole_lifecycle(fake: FakeTelegram, make_bot: BotFactory) -> None
         reminders = list((await s.execute(select(Reminder).where(
             Reminder.session_id == session.id))).scalars())
     assert session is not None and session.status == "cancelled" and session.sequence == 2
-    assert all(r.status == ReminderStatus.DROPPED for r in reminders)
+    # the one already sent stays queued (sent); every other is dropped
+    assert sorted(r.status for r in reminders) == [
+        ReminderStatus.DROPPED, ReminderStatus.DROPPED, ReminderStatus.QUEUED
+    ]
 
     # a stale button on the closed request is answered clearly
     card = beto.messages[-1]
