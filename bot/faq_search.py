@@ -85,7 +85,7 @@ FUZZY_FACTOR = 0.7  # the rescaled fuzzy similarity (0..1) times this
 DOC_WEIGHTS = (0.6, 0.3, 0.1)  # an entry's best, second and third documents
 JOINT_WEIGHT = 0.3  # share of the entry score given to its joint coverage
 ANSWER_SCORE = 0.70  # band "answer": the best entry scores at least this...
-ANSWER_MARGIN = 0.10  # ...and leads the next entry by at least this
+ANSWER_MARGIN = 0.12  # ...and leads the next entry by at least this
 SUGGEST_SCORE = 0.40  # band "suggest": the best entry scores at least this
 MIN_SCORE = 0.05  # hits below this are not returned (nothing in common with the question)
 
