@@ -85,7 +85,7 @@ FUZZY_FACTOR = 0.7  # the rescaled fuzzy similarity (0..1) times this
 DOC_WEIGHTS = (0.4, 0.25, 0.2, 0.15)  # an entry's four best documents
 JOINT_WEIGHT = 0.3  # share of the entry score given to its joint coverage
 ANSWER_SCORE = 0.70  # band "answer": the best entry scores at least this...
-ANSWER_MARGIN = 0.12  # ...and leads the next entry by at least this
+ANSWER_MARGIN = 0.10  # ...and leads the next entry by at least this
 SUGGEST_SCORE = 0.40  # band "suggest": the best entry scores at least this
 MIN_SCORE = 0.05  # hits below this are not returned (nothing in common with the question)
 
