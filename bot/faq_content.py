@@ -205,6 +205,7 @@ class _NetworkPhrasing(_Phrasing):
     group_alternatives: tuple[str, ...] = Field(min_length=1)  # for a level's group entry
     of_name: dict[str, str] = Field(default_factory=dict)  # network code -> "del Poder Judicial"
     default_of_name: str = "de la {name}"
+    extra_alternatives: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # by code
 
 
 class _LevelPhrasing(_Phrasing):
@@ -372,7 +373,10 @@ class _Builder:
                 if of_name is not None
                 else None
             )
-            patterns = phrasing.group_alternatives if network.group else phrasing.alternatives
+            patterns = (
+                *(phrasing.group_alternatives if network.group else phrasing.alternatives),
+                *phrasing.extra_alternatives.get(network.code, ()),
+            )
             self._add(
                 phrasing,
                 entry_id,

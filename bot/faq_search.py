@@ -30,7 +30,7 @@ BM25 score (``bm25s``) relative to the best document (``BM25_WEIGHT``) and, for 
 raised to a character-level fuzzy similarity (rapidfuzz ``token_sort_ratio``; ``token_set_ratio``
 would rate 100 every phrasing holding the question's only word) when that is higher.
 
-An entry scores a blend of its three best documents (one matching phrasing is less sure than
+An entry scores a blend of its four best documents (one matching phrasing is less sure than
 several) and of its *joint coverage*: the share of the question found in all its phrasings
 together (or, less, its answer), which rewards a question mixing words of several phrasings.
 A question that *is* one of an entry's phrasings once normalised scores 1 and is answered.
@@ -82,7 +82,7 @@ BM25_WEIGHT = 0.15  # similarity *= 1 - BM25_WEIGHT + BM25_WEIGHT * bm25 / best 
 FUZZY_MAX_TERMS = 3  # questions of at most this many terms also get the fuzzy similarity
 FUZZY_FLOOR = 50.0  # fuzzy ratios (0..100) up to this count as 0 (unrelated texts get ~40)
 FUZZY_FACTOR = 0.7  # the rescaled fuzzy similarity (0..1) times this
-DOC_WEIGHTS = (0.6, 0.3, 0.1)  # an entry's best, second and third documents
+DOC_WEIGHTS = (0.4, 0.25, 0.2, 0.15)  # an entry's four best documents
 JOINT_WEIGHT = 0.3  # share of the entry score given to its joint coverage
 ANSWER_SCORE = 0.70  # band "answer": the best entry scores at least this...
 ANSWER_MARGIN = 0.10  # ...and leads the next entry by at least this
@@ -547,6 +547,8 @@ class FaqIndex:
         for e, docs in enumerate(docs_of_entry):
             self._entry_docs[e, : len(docs)] = docs
 
+        self._doc_weights_key: tuple[float, ...] = ()
+        self._doc_weights_rows = np.zeros((n_entries, 0))
         self._bm25: bm25s.BM25 | None = None
         if n_docs:
             self._bm25 = bm25s.BM25()
@@ -706,12 +708,26 @@ class FaqIndex:
         similarity[exact] = 1.0
         best = -np.sort(-similarity[self._entry_docs], axis=1)
         documents = np.zeros(len(self._entries))
-        for column, weight in enumerate(DOC_WEIGHTS[: best.shape[1]]):
-            documents += weight * best[:, column]
+        weights = self._doc_weights()
+        for column in range(min(best.shape[1], weights.shape[1])):
+            documents += weights[:, column] * best[:, column]
         scores = (1.0 - JOINT_WEIGHT) * documents + JOINT_WEIGHT * self._joint_coverage(query)
         exact_entries = np.unique(self._doc_entry[np.flatnonzero(exact[:-1])])
         scores[exact_entries] = 1.0
         return scores, len(exact_entries)
+
+    def _doc_weights(self) -> np.ndarray:
+        """Each entry's ``DOC_WEIGHTS``, over as many documents as it has (an entry with fewer
+        phrasings than weights shares them among those it has)."""
+        key = tuple(DOC_WEIGHTS)
+        if self._doc_weights_key != key:
+            counts = np.bincount(self._doc_entry, minlength=len(self._entries))
+            rows = np.zeros((len(self._entries), len(key)))
+            for e, count in enumerate(counts):
+                used = np.asarray(key[: max(min(count, len(key)), 1)], dtype=float)
+                rows[e, : len(used)] = used / used.sum()
+            self._doc_weights_key, self._doc_weights_rows = key, rows
+        return self._doc_weights_rows
 
     def _joint_coverage(self, query: _Query) -> np.ndarray:
         """Share of the question's weight found in each entry's phrasings (or, counting

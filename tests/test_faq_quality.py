@@ -28,12 +28,13 @@ EVAL_DIR = Path(__file__).resolve().parent / "faq_eval"
 IN_DOMAIN = EVAL_DIR / "in_domain.yaml"
 OUT_OF_DOMAIN = EVAL_DIR / "out_of_domain.yaml"
 
-# Issue 3 asks top-1 >= 0.90 and top-3 >= 0.98. Top-3 is not reached yet (0.963 measured when
-# this was written), so the test guards against regressions at that level and the issue stays
-# open until TARGET_TOP3 is met; raise MIN_TOP3 to TARGET_TOP3 then.
+# Issue 3 asks top-1 >= 0.90 and top-3 >= 0.98. Top-3 is not reached yet (0.966 measured when
+# this was last changed, with the curated entries held to 8-12 alternatives each), so the test
+# guards against regressions at that level and the issue stays open until TARGET_TOP3 is met;
+# raise MIN_TOP3 to TARGET_TOP3 then.
 MIN_TOP1 = 0.90
 TARGET_TOP3 = 0.98
-MIN_TOP3 = 0.955
+MIN_TOP3 = 0.96
 MIN_DIRECT_PRECISION = 0.95
 MAX_OOD_FALSE_ACCEPT = 0.10
 

@@ -202,6 +202,7 @@ def test_typo_correction_is_needed_for_those_queries() -> None:
         ("xq es obligatoria la sectorial", "sectorial-obligatoria"),
         ("dnd presento una denuncia pf", "canal-denuncias"),
         ("hola buenos dias, q es el icp?? gracias", "que-es-icp"),
+        ("q es el ipc", "que-es-icp"),  # a slip on the acronym, too short to be corrected
     ],
 )
 def test_chat_shorthand(index: FaqIndex, query: str, expected: str) -> None:
@@ -515,3 +516,13 @@ def test_custom_shorthand_is_used() -> None:
     index = FaqIndex(ENTRIES, shorthand)
     assert top_id(index.ask("qe es el mi")) == "modelo-integridad"
     assert top_id(FaqIndex(ENTRIES).ask("qe es el mi")) != "modelo-integridad"
+
+
+def test_entries_with_few_phrasings_can_be_answered() -> None:
+    """The document weights are shared among the documents an entry has: an entry with one
+    phrasing is not capped below the answer band by weights meant for its missing phrasings."""
+    entry = next(e for e in ENTRIES if e.id == "que-es-icp")  # "¿Qué es el ICP?"
+    single = FaqIndex([entry.model_copy(update={"alternatives": ()})])
+    result = single.ask("q es el indice de capacidad preventiva")  # not the phrasing itself
+    assert top_id(result) == entry.id
+    assert result.band == "answer"
