@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.audience import Audience
 from bot.db import utcnow
 from bot.dialogs import Dialog
-from bot.models import Session, SessionStatus
+from bot.models import Session, SessionKind, SessionStatus
 from bot.sessions import (
     KINDS,
     MODALITIES,
@@ -389,26 +390,35 @@ async def _act_no(
     await edit_or_send(update, context, "sessions/nothing_changed")
 
 
+async def _ask_for_change(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    session_id: int,
+    dialog: Dialog,
+    prompt: Callable[[Update, ContextTypes.DEFAULT_TYPE, Dialog], Awaitable[None]],
+) -> None:
+    """Open the dialog of a change (new time, new place) if the session can still change."""
+    s = services(context)
+    session = await s.sessions.get(session_id)
+    if session is None or session.kind == SessionKind.INDIVIDUAL:
+        await _refuse(update, context, Outcome.NOT_FOUND)
+        return
+    if session.status == SessionStatus.CANCELLED:
+        await _refuse(update, context, Outcome.CANCELLED)
+        return
+    if session.end_at <= utcnow():
+        await _refuse(update, context, Outcome.PAST)
+        return
+    await s.dialogs.save(_user_id(update), dialog)
+    await answer(update, context)
+    await prompt(update, context, dialog)
+
+
 async def _act_reschedule_ask(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session_id: int, args: list[str]
 ) -> None:
-    s = services(context)
-    session = await s.sessions.get(session_id)
-    if session is None or session.status == SessionStatus.CANCELLED or session.end_at <= utcnow():
-        await _refuse(
-            update,
-            context,
-            Outcome.NOT_FOUND
-            if session is None
-            else Outcome.CANCELLED
-            if session.status == SessionStatus.CANCELLED
-            else Outcome.PAST,
-        )
-        return
     dialog = Dialog(RESCHEDULE_FLOW, "when", {"session_id": session_id})
-    await s.dialogs.save(_user_id(update), dialog)
-    await answer(update, context)
-    await prompt_reschedule(update, context, dialog)
+    await _ask_for_change(update, context, session_id, dialog, prompt_reschedule)
 
 
 async def _act_reschedule(
@@ -434,23 +444,8 @@ async def _act_reschedule(
 async def _act_location_ask(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session_id: int, args: list[str]
 ) -> None:
-    s = services(context)
-    session = await s.sessions.get(session_id)
-    if session is None or session.status == SessionStatus.CANCELLED or session.end_at <= utcnow():
-        await _refuse(
-            update,
-            context,
-            Outcome.NOT_FOUND
-            if session is None
-            else Outcome.CANCELLED
-            if session.status == SessionStatus.CANCELLED
-            else Outcome.PAST,
-        )
-        return
     dialog = Dialog(LOCATION_FLOW, "text", {"session_id": session_id})
-    await s.dialogs.save(_user_id(update), dialog)
-    await answer(update, context)
-    await prompt_location(update, context, dialog)
+    await _ask_for_change(update, context, session_id, dialog, prompt_location)
 
 
 async def _act_cancel_ask(
