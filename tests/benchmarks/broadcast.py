@@ -148,6 +148,10 @@ async def main(args: argparse.Namespace) -> int:
             engine = engine_of(harness.app)
             local_bot = None
             if args.in_process:
+                # A second engine sends this broadcast: the application's own periodic job must
+                # not resume it at the same time (one sending engine per database).
+                for job in harness.app.job_queue.jobs():
+                    job.schedule_removal()
                 local_bot = ExtBot(
                     fake.token,
                     base_url=fake.base_url,
