@@ -17,8 +17,9 @@ import asyncio
 import random
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -83,13 +84,16 @@ def clean_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
-def add_working_days(start: datetime, days: int, tz: ZoneInfo) -> datetime:
-    """``start`` plus ``days`` working days (Monday to Friday, in ``tz``), same time of day."""
+def add_working_days(
+    start: datetime, days: int, tz: ZoneInfo, holidays: AbstractSet[date] = frozenset()
+) -> datetime:
+    """``start`` plus ``days`` working days (Monday to Friday in ``tz``, not ``holidays``), same
+    time of day."""
     local = start.astimezone(tz)
     added = 0
     while added < days:
         local += timedelta(days=1)
-        if local.weekday() < 5:
+        if local.weekday() < 5 and local.date() not in holidays:
             added += 1
     return local
 
@@ -210,10 +214,17 @@ Values = Callable[[AssistanceRequest, datetime], dict[str, Any]]
 
 
 class AssistanceService:
-    def __init__(self, db: Database, tz: ZoneInfo, overdue_days: int = 3) -> None:
+    def __init__(
+        self,
+        db: Database,
+        tz: ZoneInfo,
+        overdue_days: int = 3,
+        holidays: AbstractSet[date] = frozenset(),
+    ) -> None:
         self.db = db
         self.tz = tz
         self.overdue_days = overdue_days
+        self.holidays = frozenset(holidays)  # the plan's national holidays: not working days
 
     # ------------------------------------------------------------------ intake
 
@@ -363,7 +374,7 @@ class AssistanceService:
         """Open, not yet answered, and older than the configured working days."""
         if request.status == RequestStatus.CLOSED.value or request.first_response_at is not None:
             return False
-        deadline = add_working_days(request.created_at, self.overdue_days, self.tz)
+        deadline = add_working_days(request.created_at, self.overdue_days, self.tz, self.holidays)
         return (now or utcnow()) > deadline
 
     async def export(self, year: int | None = None) -> list[ExportRecord]:

@@ -14,6 +14,7 @@ from bot.faq import FaqService, load_knowledge
 from bot.feeds import FeedService
 from bot.invitations import InvitationService
 from bot.officers import OfficerService
+from bot.plan import load_plan
 from bot.roles import RoleService
 from bot.sessions import SessionService
 from bot.settings import Settings
@@ -73,6 +74,12 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     if knowledge is None:
         raise ContentError(problems)
     db = db or Database(settings.database_url)
+    plan, _ = load_plan(settings.content_dir)  # already checked with the FAQ it feeds
+    holidays = frozenset(
+        day
+        for days in (plan.rules.holidays.values() if plan and plan.rules else ())
+        for day in days
+    )
     invitations = InvitationService(db, settings.invitation_ttl_days)
     return Services(
         settings=settings,
@@ -84,7 +91,7 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         roles=RoleService(db, settings.admin_telegram_ids, invitations),
         dialogs=DialogStore(db),
         faq=FaqService(db, knowledge),
-        assistance=AssistanceService(db, settings.tz, settings.request_overdue_days),
+        assistance=AssistanceService(db, settings.tz, settings.request_overdue_days, holidays),
         # --- calendar feeds and update de-duplication (issue 6) ---
         feeds=FeedService(db),
         updates=UpdateLog(db),

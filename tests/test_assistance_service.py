@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -50,8 +50,9 @@ async def test_codes_are_sequential_and_unique_under_concurrency(services: Servi
     entity = await _entity_id(services, "minsa")
     created = await asyncio.gather(
         *[
-            services.assistance.create(_draft(entity, topic=f"Consulta {i}"), actor_id=None,
-                                       actor_name=None)
+            services.assistance.create(
+                _draft(entity, topic=f"Consulta {i}"), actor_id=None, actor_name=None
+            )
             for i in range(25)
         ]
     )
@@ -63,8 +64,9 @@ async def test_codes_are_sequential_and_unique_under_concurrency(services: Servi
         # another process (a second engine on the same file) keeps counting from the maximum
         other = Database(services.db.url)
         try:
-            view = await AssistanceService(other, LIMA).create(_draft(entity), actor_id=None,
-                                                              actor_name=None)
+            view = await AssistanceService(other, LIMA).create(
+                _draft(entity), actor_id=None, actor_name=None
+            )
         finally:
             await other.dispose()
         assert view.code == f"AT-{year}-0026"
@@ -113,7 +115,9 @@ async def test_concurrent_changes_are_not_lost(services: Services) -> None:
     )
     history = await services.assistance.history(rid)
     assert sorted(e.text or "" for e in history if e.kind != "created") == [
-        "Envíe el informe", "Primera respuesta", "Segunda respuesta"
+        "Envíe el informe",
+        "Primera respuesta",
+        "Segunda respuesta",
     ]
     final = await services.assistance.get(rid)
     assert final is not None and final.request.version == 3
@@ -154,8 +158,12 @@ async def test_meeting_moved_keeps_uid_and_raises_sequence(services: Services) -
     assert first.view is not None and first.view.session is not None
     uid = first.view.session.uid
     moved = await services.assistance.schedule(
-        rid, 1, "Ana", Meeting(start + timedelta(days=1), "virtual", "https://meet.example/x",
-                               "Asistencia", "Consulta")
+        rid,
+        1,
+        "Ana",
+        Meeting(
+            start + timedelta(days=1), "virtual", "https://meet.example/x", "Asistencia", "Consulta"
+        ),
     )
     assert moved.meeting_moved and moved.view is not None and moved.view.session is not None
     session = moved.view.session
@@ -178,6 +186,18 @@ def test_working_days_skip_weekends() -> None:
     assert add_working_days(friday, 3, LIMA).strftime("%a %d %H") == "Wed 22 10"
     saturday = datetime(2026, 4, 18, 15, 0, tzinfo=UTC)
     assert add_working_days(saturday, 1, LIMA).strftime("%a %d") == "Mon 20"
+
+
+async def test_working_days_skip_the_plans_holidays(services: Services) -> None:
+    # Wednesday 2026-07-22 10:00 in Lima; 23 July is a holiday, then the weekend, then 28 and 29
+    # July (Fiestas Patrias): three working days later is Monday 27, then Thursday 30.
+    wednesday = datetime(2026, 7, 22, 15, 0, tzinfo=UTC)
+    holidays = services.assistance.holidays
+    assert {date(2026, 7, 23), date(2026, 7, 28), date(2026, 7, 29)} <= holidays
+    assert add_working_days(wednesday, 1, LIMA, holidays).strftime("%a %d") == "Fri 24"
+    assert add_working_days(wednesday, 2, LIMA, holidays).strftime("%a %d") == "Mon 27"
+    assert add_working_days(wednesday, 3, LIMA, holidays).strftime("%a %d %H") == "Thu 30 10"
+    assert add_working_days(wednesday, 3, LIMA).strftime("%a %d") == "Mon 27"
 
 
 async def test_overdue_after_configured_working_days(services: Services) -> None:
@@ -217,7 +237,8 @@ async def _export_fixture(services: Services) -> list[str]:
         _draft(minsa, component=7, channel="presencial"), actor_id=None, actor_name=None
     )
     b = await services.assistance.create(
-        _draft(cusco, component=None, channel="correo", source="phone"), actor_id=1,
+        _draft(cusco, component=None, channel="correo", source="phone"),
+        actor_id=1,
         actor_name="Ana",
     )
     await services.assistance.take(a.request.id or 0, 1, "Ana Coordinadora")
@@ -226,32 +247,75 @@ async def _export_fixture(services: Services) -> list[str]:
     # known times, to check the hours
     created = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)  # 08:00 in Lima
     async with services.db.session() as s:
-        await s.execute(update(AssistanceRequest).where(AssistanceRequest.id == a.request.id)  # type: ignore[arg-type]
-                        .values(created_at=created,
-                                first_response_at=created + timedelta(hours=26, minutes=30)))
-        await s.execute(update(AssistanceRequest).where(AssistanceRequest.id == b.request.id)  # type: ignore[arg-type]
-                        .values(created_at=created, first_response_at=created + timedelta(hours=3),
-                                closed_at=created + timedelta(hours=3)))
+        await s.execute(
+            update(AssistanceRequest)
+            .where(AssistanceRequest.id == a.request.id)  # type: ignore[arg-type]
+            .values(created_at=created, first_response_at=created + timedelta(hours=26, minutes=30))
+        )
+        await s.execute(
+            update(AssistanceRequest)
+            .where(AssistanceRequest.id == b.request.id)  # type: ignore[arg-type]
+            .values(
+                created_at=created,
+                first_response_at=created + timedelta(hours=3),
+                closed_at=created + timedelta(hours=3),
+            )
+        )
     return [a.code, b.code]
 
 
 EXPECTED_HEADER = [
-    "Código", "Fecha de registro (hora de Lima)", "Fecha de primera respuesta (hora de Lima)",
-    "Fecha de cierre (hora de Lima)", "Entidad", "Red de integridad", "Nivel de gobierno",
-    "Componente", "Canal preferido", "Origen", "Estado", "Responsable SIP",
-    "Tiempo a primera respuesta (horas)", "Tiempo de resolución (horas)",
+    "Código",
+    "Fecha de registro (hora de Lima)",
+    "Fecha de primera respuesta (hora de Lima)",
+    "Fecha de cierre (hora de Lima)",
+    "Entidad",
+    "Red de integridad",
+    "Nivel de gobierno",
+    "Componente",
+    "Canal preferido",
+    "Origen",
+    "Estado",
+    "Responsable SIP",
+    "Tiempo a primera respuesta (horas)",
+    "Tiempo de resolución (horas)",
 ]
 
 
 def _expected_rows(codes: list[str]) -> list[list[str]]:
     return [
-        [codes[0], "2026-03-02 08:00", "2026-03-03 10:30", "", "Ministerio de Salud",
-         "Red de Integridad de Salud", "Poder Ejecutivo", "Canal de denuncias", "Presencial",
-         "Bot", "Respondida", "Ana Coordinadora", "26.5", ""],
-        [codes[1], "2026-03-02 08:00", "2026-03-02 11:00", "2026-03-02 11:00",
-         "Gobierno Regional de Cusco", "Red de Integridad del Gobierno Regional de Cusco",
-         "Gobiernos Regionales", "Otro tema",
-         "Correo electrónico", "Teléfono", "Cerrada", "Beto Coordinador", "3.0", "3.0"],
+        [
+            codes[0],
+            "2026-03-02 08:00",
+            "2026-03-03 10:30",
+            "",
+            "Ministerio de Salud",
+            "Red de Integridad de Salud",
+            "Poder Ejecutivo",
+            "Canal de denuncias",
+            "Presencial",
+            "Bot",
+            "Respondida",
+            "Ana Coordinadora",
+            "26.5",
+            "",
+        ],
+        [
+            codes[1],
+            "2026-03-02 08:00",
+            "2026-03-02 11:00",
+            "2026-03-02 11:00",
+            "Gobierno Regional de Cusco",
+            "Red de Integridad del Gobierno Regional de Cusco",
+            "Gobiernos Regionales",
+            "Otro tema",
+            "Correo electrónico",
+            "Teléfono",
+            "Cerrada",
+            "Beto Coordinador",
+            "3.0",
+            "3.0",
+        ],
     ]
 
 
@@ -283,12 +347,24 @@ async def test_xlsx_export_read_back(services: Services) -> None:
     first, second = rows[1], rows[2]
     assert first[1] == datetime(2026, 3, 2, 8, 0) and first[2] == datetime(2026, 3, 3, 10, 30)
     assert first[3] is None and first[12] == 26.5 and first[13] is None
-    assert first[4:12] == ["Ministerio de Salud", "Red de Integridad de Salud", "Poder Ejecutivo",
-                           "Canal de denuncias", "Presencial", "Bot", "Respondida",
-                           "Ana Coordinadora"]
+    assert first[4:12] == [
+        "Ministerio de Salud",
+        "Red de Integridad de Salud",
+        "Poder Ejecutivo",
+        "Canal de denuncias",
+        "Presencial",
+        "Bot",
+        "Respondida",
+        "Ana Coordinadora",
+    ]
     assert second[3] == datetime(2026, 3, 2, 11, 0) and second[12] == 3.0 and second[13] == 3.0
-    assert second[7:12] == ["Otro tema", "Correo electrónico", "Teléfono", "Cerrada",
-                            "Beto Coordinador"]
+    assert second[7:12] == [
+        "Otro tema",
+        "Correo electrónico",
+        "Teléfono",
+        "Cerrada",
+        "Beto Coordinador",
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -302,7 +378,8 @@ async def test_export_command(
     monkeypatch.chdir(tmp_path)
     target = tmp_path / f"out.{fmt}"
     result = await asyncio.to_thread(
-        CliRunner().invoke, cli_app,
+        CliRunner().invoke,
+        cli_app,
         ["export", "solicitudes", "--format", fmt, "--output", str(target)],
     )
     assert result.exit_code == 0, result.output
