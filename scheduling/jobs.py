@@ -59,6 +59,7 @@ async def _on_start(context: ContextTypes.DEFAULT_TYPE) -> None:
         await dispatch_reminders(app)
     except Exception:
         log.exception("start-up resumption of broadcasts failed")
+    await warm_feeds(app)
 
 
 async def _on_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -68,3 +69,18 @@ async def _on_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         await engine_of(app).resume_unfinished()
     except Exception:
         log.exception("reminder dispatch failed")
+    await warm_feeds(app)
+
+
+async def warm_feeds(app: Any) -> int:
+    """Serialise the calendar events a feed would need and the cache lacks (see
+    ``FeedService.warm``); a failure is logged and only costs the next feed request time."""
+    services = app.bot_data["services"]
+    try:
+        built = await services.feeds.warm(services.feeds.builder(services.texts))
+    except Exception:
+        log.exception("warming the calendar feeds' cache failed")
+        return 0
+    if built:
+        log.info("calendar feeds: %d event(s) serialised ahead of requests", built)
+    return built

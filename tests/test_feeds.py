@@ -33,6 +33,7 @@ from bot.officers import RegistrationDraft
 from bot.plan import load_plan
 from bot.services import Services
 from scheduling.generator import generate_sessions
+from scheduling.jobs import warm_feeds
 from tests.conftest import BotFactory, BotHarness
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.fakebot.serving import AsgiServer
@@ -112,9 +113,19 @@ def icaljs() -> IcalJs:
     if not installed:
         NODE_DIR.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
-            [npm, "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund",
-             f"ical.js@{ICALJS_VERSION}"],
-            capture_output=True, text=True, timeout=300, check=False,
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(NODE_DIR),
+                "--no-audit",
+                "--no-fund",
+                f"ical.js@{ICALJS_VERSION}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
         assert done.returncode == 0, f"npm install ical.js failed:\n{done.stdout}\n{done.stderr}"
     script = NODE_DIR / "check_feed.mjs"  # beside node_modules, so `import 'ical.js'` resolves
@@ -122,8 +133,11 @@ def icaljs() -> IcalJs:
 
     async def parse(feed: bytes) -> dict[str, Any] | None:
         proc = await asyncio.create_subprocess_exec(
-            node, str(script), stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            node,
+            str(script),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(proc.communicate(feed), 60)
         assert proc.returncode == 0, f"ical.js refused the feed:\n{err.decode()}"
@@ -197,8 +211,11 @@ async def add_session(
         if invited is not None:
             officer = await s.officers.by_id(invited)
             assert officer is not None
-            db.add(SessionInvite(session_id=session.id or 0, officer_id=invited,
-                                 entity_id=officer.entity.id or 0))
+            db.add(
+                SessionInvite(
+                    session_id=session.id or 0, officer_id=invited, entity_id=officer.entity.id or 0
+                )
+            )
     return session
 
 
@@ -235,32 +252,73 @@ class World:
 
 
 async def build_world(s: Services) -> World:
-    world = World(s, {
-        "salud": await approved_officer(s, 9001, "minsa", "Ana Salud"),
-        "educacion": await approved_officer(s, 9002, "minedu", "Beto Educación"),
-        "judicial": await approved_officer(s, 9003, "pj", "Carla Judicial"),
-    })
+    world = World(
+        s,
+        {
+            "salud": await approved_officer(s, 9001, "minsa", "Ana Salud"),
+            "educacion": await approved_officer(s, 9002, "minedu", "Beto Educación"),
+            "judicial": await approved_officer(s, 9003, "pj", "Carla Judicial"),
+        },
+    )
     o = world.officers
     specs: list[tuple[str, str, datetime, dict[str, Any], dict[str, Any]]] = [
         ("grupal-proxima", "grupal", lima(10), {"all": True}, {}),
         ("grupal-pasada", "grupal", lima(-20), {"all": True}, {}),
         ("grupal-antigua", "grupal", lima(-400), {"all": True}, {}),  # aged out
-        ("sectorial-salud", "sectorial", lima(15), {"networks": ["red-salud"]},
-         {"mandatory": True}),
+        (
+            "sectorial-salud",
+            "sectorial",
+            lima(15),
+            {"networks": ["red-salud"]},
+            {"mandatory": True},
+        ),
         ("sectorial-educacion", "sectorial", lima(16), {"networks": ["red-educacion"]}, {}),
         ("sectorial-ejecutivo", "sectorial", lima(17, 15), {"levels": ["poder-ejecutivo"]}, {}),
         ("sectorial-judicial", "sectorial", lima(18), {"levels": ["poder-judicial"]}, {}),
-        ("reunion-salud", "individual", lima(5, 16), {"officers": [o["salud"]]},
-         {"invited": o["salud"], "title": "Reunión con el Ministerio de Salud",
-          "modality": "presencial", "place": "Jr. Carabaya s/n, Lima", "link": None}),
-        ("reunion-educacion", "individual", lima(6, 11), {"officers": [o["educacion"]]},
-         {"invited": o["educacion"], "title": "Reunión con el Ministerio de Educación"}),
-        ("grupal-cancelada", "grupal", lima(3), {"all": True},
-         {"status": "cancelled", "cancelled_at": utcnow() - timedelta(days=10), "sequence": 1,
-          "updated_at": utcnow() - timedelta(days=10)}),
-        ("grupal-cancelada-hace-tiempo", "grupal", lima(2), {"all": True},
-         {"status": "cancelled", "cancelled_at": utcnow() - timedelta(days=31), "sequence": 1,
-          "updated_at": utcnow() - timedelta(days=31)}),
+        (
+            "reunion-salud",
+            "individual",
+            lima(5, 16),
+            {"officers": [o["salud"]]},
+            {
+                "invited": o["salud"],
+                "title": "Reunión con el Ministerio de Salud",
+                "modality": "presencial",
+                "place": "Jr. Carabaya s/n, Lima",
+                "link": None,
+            },
+        ),
+        (
+            "reunion-educacion",
+            "individual",
+            lima(6, 11),
+            {"officers": [o["educacion"]]},
+            {"invited": o["educacion"], "title": "Reunión con el Ministerio de Educación"},
+        ),
+        (
+            "grupal-cancelada",
+            "grupal",
+            lima(3),
+            {"all": True},
+            {
+                "status": "cancelled",
+                "cancelled_at": utcnow() - timedelta(days=10),
+                "sequence": 1,
+                "updated_at": utcnow() - timedelta(days=10),
+            },
+        ),
+        (
+            "grupal-cancelada-hace-tiempo",
+            "grupal",
+            lima(2),
+            {"all": True},
+            {
+                "status": "cancelled",
+                "cancelled_at": utcnow() - timedelta(days=31),
+                "sequence": 1,
+                "updated_at": utcnow() - timedelta(days=31),
+            },
+        ),
     ]
     for key, kind, start, audience, extra in specs:
         world.sessions[key] = await add_session(s, key, kind, start, audience, **extra)
@@ -268,10 +326,22 @@ async def build_world(s: Services) -> World:
 
 
 EXPECTED = {
-    "salud": ("grupal-proxima", "grupal-pasada", "grupal-cancelada", "sectorial-salud",
-              "sectorial-ejecutivo", "reunion-salud"),
-    "educacion": ("grupal-proxima", "grupal-pasada", "grupal-cancelada", "sectorial-educacion",
-                  "sectorial-ejecutivo", "reunion-educacion"),
+    "salud": (
+        "grupal-proxima",
+        "grupal-pasada",
+        "grupal-cancelada",
+        "sectorial-salud",
+        "sectorial-ejecutivo",
+        "reunion-salud",
+    ),
+    "educacion": (
+        "grupal-proxima",
+        "grupal-pasada",
+        "grupal-cancelada",
+        "sectorial-educacion",
+        "sectorial-ejecutivo",
+        "reunion-educacion",
+    ),
     "judicial": ("grupal-proxima", "grupal-pasada", "grupal-cancelada", "sectorial-judicial"),
     "public": ("grupal-proxima", "grupal-pasada", "grupal-cancelada"),
 }
@@ -393,9 +463,11 @@ async def test_feeds_follow_the_icalendar_rules(
         assert event["DTSTAMP"].dt == session.updated_at.replace(microsecond=0)
         assert event["LAST-MODIFIED"].dt == session.updated_at.replace(microsecond=0)
         assert int(event["SEQUENCE"]) == session.sequence
-        category = {"grupal": "Asistencia técnica grupal",
-                    "sectorial": "Asistencia técnica sectorial",
-                    "individual": "Asistencia técnica individual"}[session.kind]
+        category = {
+            "grupal": "Asistencia técnica grupal",
+            "sectorial": "Asistencia técnica sectorial",
+            "individual": "Asistencia técnica individual",
+        }[session.kind]
         assert [str(c) for c in event["CATEGORIES"].cats] == [category]
         description = str(event["DESCRIPTION"])
         assert session.topics[0] in description
@@ -464,6 +536,32 @@ async def test_a_reschedule_keeps_the_uid_and_raises_the_sequence(
     )
 
 
+async def test_the_event_cache_is_warmed_before_any_client_asks(
+    services: Services, http: FeedServer
+) -> None:
+    world = await build_world(services)
+    builder = services.feeds.builder(services.texts)
+    public = await services.feeds.public(builder)
+    assert all(builder.cached_event(e.version) is None for e in public.entries)  # cold
+
+    built = await warm_feeds(build_application(services))  # what the start-up job runs
+    assert built >= len(public.entries) > 0
+    token = (await services.feeds.issue(world.officers["salud"])).token
+    feeds = [await services.feeds.public(builder), await services.feeds.personal(token, builder)]
+    for feed in feeds:
+        assert feed is not None and feed.entries
+        assert all(builder.cached_event(e.version) is not None for e in feed.entries)
+    assert await services.feeds.warm(builder) == 0  # nothing changed: nothing rebuilt
+
+    # A change makes a new version: the next tick serialises that one session, and the feed a
+    # client then fetches carries the change.
+    uid = world.sessions["sectorial-salud"].uid
+    moved = await reschedule(services, uid, timedelta(hours=3))
+    assert await services.feeds.warm(builder) == 1
+    body = await http.get(await link_of(services, world.officers["salud"]))
+    assert events(body.content)[uid]["DTSTART"].dt == moved.start_at
+
+
 async def test_a_cancellation_stays_thirty_days_with_status_cancelled(
     services: Services, http: FeedServer, icaljs: IcalJs
 ) -> None:
@@ -521,8 +619,12 @@ async def test_conditional_requests_answer_304_and_head_answers_headers(
         again = await http.get(path)  # nothing changed: same validators, same bytes
         assert again.headers["etag"] == etag and again.content == full.content
 
-        for headers in ({"If-None-Match": etag}, {"If-None-Match": f'W/{etag}, "other"'},
-                        {"If-Modified-Since": modified}, {"If-None-Match": "*"}):
+        for headers in (
+            {"If-None-Match": etag},
+            {"If-None-Match": f'W/{etag}, "other"'},
+            {"If-Modified-Since": modified},
+            {"If-None-Match": "*"},
+        ):
             cached = await http.get(path, **headers)
             assert cached.status_code == 304, headers
             assert cached.content == b""
@@ -603,12 +705,16 @@ async def test_tokens_are_random_hashed_and_revoked_links_404_like_unknown_ones(
     same_404(await http.get(newest), unknown)
     async with services.db.session() as db:
         active = (
-            await db.execute(
-                select(CalendarToken).where(
-                    CalendarToken.officer_id == salud, CalendarToken.revoked_at.is_(None)
+            (
+                await db.execute(
+                    select(CalendarToken).where(
+                        CalendarToken.officer_id == salud, CalendarToken.revoked_at.is_(None)
+                    )
                 )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert active == []
 
 
@@ -619,14 +725,16 @@ async def test_tokens_are_random_hashed_and_revoked_links_404_like_unknown_ones(
 
 def links_in(text: str) -> tuple[str, str]:
     words = text.split()
-    https = next(w for w in words if w.startswith(PUBLIC_BASE + "/calendario/") and
-                 "publico" not in w)
+    https = next(
+        w for w in words if w.startswith(PUBLIC_BASE + "/calendario/") and "publico" not in w
+    )
     webcal = next(w for w in words if w.startswith("webcal://"))
     return https, webcal
 
 
-async def officer_in_chat(bot: BotHarness, fake: FakeTelegram, entity: str,
-                          name: str) -> tuple[FakeUser, int]:
+async def officer_in_chat(
+    bot: BotHarness, fake: FakeTelegram, entity: str, name: str
+) -> tuple[FakeUser, int]:
     user = fake.user(name.split()[0])
     officer_id = await approved_officer(bot.s, user.id, entity, name)
     return user, officer_id
@@ -642,8 +750,15 @@ async def test_calendario_gives_a_personal_link_and_changes_it(
         replies = await say(bot, user, "/calendario")
         assert len(replies) == 1
         text = replies[0].text
-        for words in ("Google Calendar", "Outlook", "Apple Calendar", "Desde URL",
-                      "Suscribirse desde la web", "calendario suscrito", "No lo comparta"):
+        for words in (
+            "Google Calendar",
+            "Outlook",
+            "Apple Calendar",
+            "Desde URL",
+            "Suscribirse desde la web",
+            "calendario suscrito",
+            "No lo comparta",
+        ):
             assert words in text, words
         https, webcal = links_in(text)
         assert webcal == "webcal://" + https.removeprefix("https://")
@@ -756,8 +871,11 @@ async def test_the_generated_plan_passes_both_parsers(
     window = utcnow() - timedelta(days=365)
     live = [row for row in rows if row.end_at >= window]
     group = {row.uid for row in live if row.kind == "grupal"}
-    executive = {row.uid for row in live if row.kind == "sectorial"
-                 and "poder-ejecutivo" in row.audience.get("levels", [])}
+    executive = {
+        row.uid
+        for row in live
+        if row.kind == "sectorial" and "poder-ejecutivo" in row.audience.get("levels", [])
+    }
     assert group and executive
 
     officer = await approved_officer(services, 9101, "minsa", "Ana Salud")
