@@ -13,7 +13,8 @@ from bot.assistance import load_canned_replies
 from bot.catalog import Catalog, EntityRow, load_catalog, load_entities
 from bot.content_problems import ContentError, ContentProblem
 from bot.entity_search import SearchVocabulary, load_search_vocabulary
-from bot.faq_content import check_faq
+from bot.faq import scale_entry_problems
+from bot.faq_content import load_faq
 from bot.faq_search import load_shorthand
 from bot.icp import load_scale
 from bot.plan import check_plan
@@ -39,12 +40,18 @@ def check_content(content_dir: Path) -> list[ContentProblem]:
     problems: list[ContentProblem] = []
     catalog, catalog_problems = load_catalog(content_dir)
     problems += catalog_problems
+    entry_ids: set[str] | None = None
     if catalog is not None:
         problems += load_entities(content_dir, catalog)[1]
-        problems += check_faq(content_dir, catalog)  # FAQ entries and the plan they come from
+        entries, faq_problems = load_faq(content_dir, catalog)  # and the plan they come from
+        problems += faq_problems
+        entry_ids = {entry.id for entry in entries}
         problems += check_plan(content_dir, catalog)  # the plan's level codes (sessions rules)
     problems += load_shorthand(content_dir)[1]
-    problems += load_scale(content_dir)[1]
+    scale, scale_problems = load_scale(content_dir)
+    problems += scale_problems
+    if scale is not None and entry_ids:  # the entries the ICP calculator's ratings name
+        problems += scale_entry_problems(scale, entry_ids)
     problems += load_search_vocabulary(content_dir)[1]
     problems += load_canned_replies(content_dir)[1]  # assistance requests (issue 4)
     problems += _check_labels(content_dir / "labels.yaml")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,15 @@ from bot.content_problems import ContentProblem
 from bot.db import Database
 from bot.faq_content import FaqEntry, load_faq
 from bot.faq_search import FaqHit, FaqIndex, load_shorthand
-from bot.icp import IcpError, Rating, Scale, find_stage_and_score, load_scale, rate
+from bot.icp import (
+    SCALE_FILE,
+    IcpError,
+    Rating,
+    Scale,
+    find_stage_and_score,
+    load_scale,
+    rate,
+)
 from bot.models import FaqQuestion
 
 QUESTION_MAX = 4096
@@ -41,9 +50,21 @@ def load_knowledge(
     shorthand, shorthand_problems = load_shorthand(content_dir)
     scale, scale_problems = load_scale(content_dir)
     problems = [*entry_problems, *shorthand_problems, *scale_problems]
+    if scale is not None:
+        problems += scale_entry_problems(scale, {entry.id for entry in entries})
     if problems or scale is None:
         return None, problems
     return Knowledge({e.id: e for e in entries}, FaqIndex(entries, shorthand), scale), []
+
+
+def scale_entry_problems(scale: Scale, entry_ids: AbstractSet[str]) -> list[ContentProblem]:
+    """The FAQ entries the calculator's ratings point to must exist."""
+    named = [("entry", scale.entry), *((band.name, band.entry) for band in scale.bands)]
+    return [
+        ContentProblem(SCALE_FILE, where, f"unknown FAQ entry {entry_id!r}")
+        for where, entry_id in named
+        if entry_id is not None and entry_id not in entry_ids
+    ]
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,16 @@ class Answer:
     @property
     def top(self) -> FaqEntry | None:
         return self.hits[0].entry if self.hits else None
+
+
+def _result(hit: FaqHit) -> dict[str, object]:
+    entry = hit.entry
+    return {
+        "id": entry.id,
+        "question": entry.question,
+        "answer": entry.answer,
+        "score": round(hit.score, 4),
+    }
 
 
 class FaqService:
@@ -84,26 +115,33 @@ class FaqService:
         """The ``faq ask --json`` object: band, answer text or null, up to five results."""
         result = self.search(text)
         if result.band == "calculator":
-            return {"band": "answer", "answer": render_rating(result), "results": []}
+            return {
+                "band": "answer",
+                "answer": render_rating(result),
+                "results": [_result(hit) for hit in result.hits[:5]],
+            }
         band = "fallback" if result.band == "too_short" else result.band
         top = result.top
         return {
             "band": band,
             "answer": top.answer if band == "answer" and top is not None else None,
-            "results": [
-                {"id": h.entry.id, "question": h.entry.question, "answer": h.entry.answer,
-                 "score": round(h.score, 4)}
-                for h in result.hits[:5]
-            ],
+            "results": [_result(hit) for hit in result.hits[:5]],
         }
 
     def rate(self, stage: int, score: Decimal) -> Answer:
+        """The calculator's answer; its hits are the FAQ entries on the rating and on the scale
+        (for ``faq ask --json`` and inline mode), when the scale names them."""
+        scale = self.knowledge.scale
         try:
-            rating = rate(self.knowledge.scale, stage, score)
+            rating = rate(scale, stage, score)
         except IcpError as exc:
             valid_stage = stage if exc.kind == "score" else None
-            return Answer("calculator", icp_error=exc.kind, stage=valid_stage)
-        return Answer("calculator", rating=rating, stage=stage)
+            related = [self.entry(scale.entry)] if scale.entry else []
+            hits = [FaqHit(e, 1.0) for e in related if e is not None]
+            return Answer("calculator", hits, icp_error=exc.kind, stage=valid_stage)
+        related = [self.entry(i) for i in (rating.band.entry, scale.entry) if i]
+        hits = [FaqHit(e, 1.0) for e in related if e is not None]
+        return Answer("calculator", hits, rating=rating, stage=stage)
 
     def _calculator(self, text: str) -> Answer | None:
         try:

@@ -28,6 +28,7 @@ class Band(BaseModel):
     lower: Decimal
     upper: Decimal
     meaning: str
+    entry: str | None = None  # the FAQ entry about this rating (icp-aceptable)
 
 
 class Scale(BaseModel):
@@ -35,6 +36,7 @@ class Scale(BaseModel):
 
     source: str
     stages: int
+    entry: str | None = None  # the FAQ entry about the whole scale (icp-escala)
     bands: tuple[Band, ...]  # best first
 
 
@@ -122,7 +124,7 @@ def find_stage_and_score(text: str) -> tuple[int, Decimal] | None:
     if not stage_match:
         return None
     stage = int(stage_match.group(1) or stage_match.group(2))
-    rest = text[: stage_match.start()] + " " + text[stage_match.end():]
+    rest = text[: stage_match.start()] + " " + text[stage_match.end() :]
     numbers = [m.group(1) for m in _SCORE.finditer(rest) if any(c in m.group(1) for c in ".,")]
     if len(numbers) != 1:
         return None

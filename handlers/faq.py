@@ -201,6 +201,24 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     s = services(context)
     result = s.faq.search(query.query, limit=INLINE_RESULTS)
     articles = []
+    if result.band == "calculator" and result.rating is not None:  # "@bot etapa 2 1.75"
+        articles.append(
+            InlineQueryResultArticle(
+                id=uuid4().hex,
+                title=label(
+                    context,
+                    "inline_rating_title",
+                    stage=result.rating.stage,
+                    score=result.rating.score,
+                    band=result.rating.band.name,
+                ),
+                input_message_content=InputTextMessageContent(
+                    render(context, "icp/result", rating=result.rating),
+                    parse_mode=ParseMode.HTML,
+                ),
+                description=label(context, "inline_description"),
+            )
+        )
     if result.band in ("answer", "suggest"):
         for hit in result.hits:
             text = render(context, "faq/inline_answer", entry=hit.entry)

@@ -31,7 +31,8 @@ def test_each_planted_problem_is_reported(tmp_path: Path) -> None:
     (content / "labels.yaml").write_text(labels + 'empty_one: ""\n', encoding="utf-8")
     commands = (content / "commands.yaml").read_text(encoding="utf-8")
     (content / "commands.yaml").write_text(
-        commands.replace("command: perfil", "command: Perfil-Mal"), encoding="utf-8")
+        commands.replace("command: perfil", "command: Perfil-Mal"), encoding="utf-8"
+    )
     problems = [str(p) for p in check_content(content)]
     joined = "\n".join(problems)
     assert "templates/general/error.html" in joined and "div" in joined
@@ -40,6 +41,16 @@ def test_each_planted_problem_is_reported(tmp_path: Path) -> None:
     assert "labels.yaml [empty_one]" in joined
     assert "commands.yaml [officer/Perfil-Mal]" in joined
     assert len(problems) == 5
+
+
+def test_the_calculators_faq_entries_must_exist(tmp_path: Path) -> None:
+    content = _copy(tmp_path)
+    scale = (content / "icp/scale.yaml").read_text(encoding="utf-8")
+    (content / "icp/scale.yaml").write_text(
+        scale.replace("entry: icp-aceptable", "entry: icp-aceptble"), encoding="utf-8"
+    )
+    problems = [str(p) for p in check_content(content)]
+    assert problems == ["icp/scale.yaml [Aceptable]: unknown FAQ entry 'icp-aceptble'"]
 
 
 def test_cli_exit_codes(tmp_path: Path) -> None:

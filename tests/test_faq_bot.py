@@ -18,8 +18,9 @@ from tests.flows import press, register_by_search, say
 OFF_TOPIC = "quien gano el partido de futbol anoche"
 
 
-async def _officer(bot: BotHarness, fake: FakeTelegram, admin: FakeUser,
-                   entity: str = "minsa") -> FakeUser:
+async def _officer(
+    bot: BotHarness, fake: FakeTelegram, admin: FakeUser, entity: str = "minsa"
+) -> FakeUser:
     officer = fake.user("Oficial")
     await register_by_search(bot, officer, entity, name="Olga Paredes Ruiz")
     await press(bot, admin, "✅ Aprobar", message=admin.last)
@@ -27,8 +28,9 @@ async def _officer(bot: BotHarness, fake: FakeTelegram, admin: FakeUser,
     return officer
 
 
-async def _setup(fake: FakeTelegram, make_bot: BotFactory, **kw: object) -> tuple[
-        BotHarness, FakeUser, FakeUser]:
+async def _setup(
+    fake: FakeTelegram, make_bot: BotFactory, **kw: object
+) -> tuple[BotHarness, FakeUser, FakeUser]:
     admin = fake.user("Admin")
     await admin.send("/start")
     bot = await make_bot(admins=[admin], **kw)
@@ -66,10 +68,22 @@ async def test_question_answered_and_feedback_stored(
 
 async def test_suggestions_pressed(fake: FakeTelegram, make_bot: BotFactory) -> None:
     bot, _admin, officer = await _setup(fake, make_bot)
-    text = _query_with_band(bot, "suggest", [
-        "etapa", "guia", "componentes", "sistema", "capacitacion", "asistencia",
-        "red de integridad", "formatos", "directiva", "evaluacion",
-    ])
+    text = _query_with_band(
+        bot,
+        "suggest",
+        [
+            "etapa",
+            "guia",
+            "componentes",
+            "sistema",
+            "capacitacion",
+            "asistencia",
+            "red de integridad",
+            "formatos",
+            "directiva",
+            "evaluacion",
+        ],
+    )
     replies = await say(bot, officer, text)
     suggestion = replies[-1]
     assert "¿Se refiere" in suggestion.text and 2 <= len(suggestion.buttons) <= 4
@@ -82,9 +96,7 @@ async def test_suggestions_pressed(fake: FakeTelegram, make_bot: BotFactory) -> 
     assert fake.errors() == [] and fake.unanswered_callback_queries() == []
 
 
-async def test_fallback_hand_off_and_pending_list(
-    fake: FakeTelegram, make_bot: BotFactory
-) -> None:
+async def test_fallback_hand_off_and_pending_list(fake: FakeTelegram, make_bot: BotFactory) -> None:
     bot, admin, officer = await _setup(fake, make_bot)
     replies = await say(bot, officer, OFF_TOPIC)
     assert "No encontré una respuesta" in replies[-1].text
@@ -107,8 +119,16 @@ async def test_fallback_hand_off_and_pending_list(
 
 async def test_bad_input_gets_a_sensible_reply(fake: FakeTelegram, make_bot: BotFactory) -> None:
     bot, _admin, officer = await _setup(fake, make_bot)
-    for text in ["?", "a", "😀😀😀", "!!!???...", "x" * 4000, "<b>hola</b> & '; DROP TABLE x; --",
-                 "what is the ICP score of my entity please", OFF_TOPIC]:
+    for text in [
+        "?",
+        "a",
+        "😀😀😀",
+        "!!!???...",
+        "x" * 4000,
+        "<b>hola</b> & '; DROP TABLE x; --",
+        "what is the ICP score of my entity please",
+        OFF_TOPIC,
+    ]:
         replies = await say(bot, officer, text)
         assert replies, text
     assert fake.errors() == []
@@ -125,6 +145,12 @@ async def test_inline_query_answered(fake: FakeTelegram, make_bot: BotFactory) -
     empty = await officer.inline_query(OFF_TOPIC)
     await bot.settle()
     assert empty.answered and empty.results == []
+    rated = await officer.inline_query("etapa 2 con 1.75")  # the calculator, ready to share
+    await bot.settle()
+    assert rated.answered and rated.results
+    first = rated.results[0]
+    assert first["title"] == "Etapa 2, puntaje 1.75: Aceptable"
+    assert "Aceptable" in first["input_message_content"]["message_text"]
     assert fake.errors() == []
 
 

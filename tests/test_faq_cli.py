@@ -10,11 +10,14 @@ BIN = [sys.executable, "-m", "bot.cli", "faq", "ask"]
 
 
 def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*BIN, *args], input=stdin, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [*BIN, *args], input=stdin, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
-def _check_shape(obj: dict[str, object]) -> None:
+def _check_shape(obj: dict[str, object], *, calculated: bool = False) -> None:
+    """The issue's shape. A calculated rating's answer is the calculator's text, and its
+    results the entries on that rating and on the scale."""
     assert list(obj) == ["band", "answer", "results"]
     assert obj["band"] in ("answer", "suggest", "fallback")
     results = obj["results"]
@@ -23,7 +26,7 @@ def _check_shape(obj: dict[str, object]) -> None:
         assert list(item) == ["id", "question", "answer", "score"]
     scores = [item["score"] for item in results]
     assert scores == sorted(scores, reverse=True)
-    if obj["band"] == "answer" and results:
+    if obj["band"] == "answer" and results and not calculated:
         assert obj["answer"] == results[0]["answer"]
     if obj["band"] != "answer":
         assert obj["answer"] is None
@@ -39,16 +42,23 @@ def test_one_question_json() -> None:
 
 def test_calculator_and_off_topic() -> None:
     calc = json.loads(_run("saque 1.75 en la etapa 2 que calificacion es", "--json").stdout)
-    _check_shape(calc)
+    _check_shape(calc, calculated=True)
     assert calc["band"] == "answer" and "Aceptable" in calc["answer"]
+    # the results are the entries on that rating and on the scale
+    assert [r["id"] for r in calc["results"]] == ["icp-aceptable", "icp-escala"]
     off = json.loads(_run("quien gano el partido de futbol", "--json").stdout)
     _check_shape(off)
     assert off["band"] == "fallback"
 
 
 def test_stdin_one_object_per_line() -> None:
-    lines = ["que es el icp", "", "?", "cuando es la capacitacion del sistema icp",
-             "receta de ceviche"]
+    lines = [
+        "que es el icp",
+        "",
+        "?",
+        "cuando es la capacitacion del sistema icp",
+        "receta de ceviche",
+    ]
     result = _run("--json", "-", stdin="\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr
     objects = [json.loads(line) for line in result.stdout.splitlines()]
