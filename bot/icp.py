@@ -114,8 +114,28 @@ def rate(scale: Scale, stage: int, score: Decimal) -> Rating:
     raise IcpError("score")  # unreachable with a validated scale
 
 
-_STAGE = re.compile(r"\betapa\s*(\d{1,2})\b|\b(\d{1,2})\s*(?:ra|da|ta|era|°|º)?\s*etapa\b", re.I)
+# "etapa" as officers type it (etpa, eatpa, etap, fase), and a stage written as a number, a
+# word or a Roman numeral, after the word ("etapa 2", "etapa dos", "etapa II") or as an ordinal
+# before it ("2da etapa", "segunda etapa").
+_STAGE_WORD = r"(?:etapa|etpa|eatpa|etaoa|etap|fase)"
+_STAGE_WORDS = {
+    "uno": 1, "una": 1, "i": 1, "dos": 2, "ii": 2, "tres": 3, "iii": 3, "cuatro": 4, "iv": 4,
+    "cinco": 5, "v": 5, "primera": 1, "primer": 1, "1era": 1, "segunda": 2, "tercera": 3,
+    "tercer": 3, "cuarta": 4, "quinta": 5,
+}  # fmt: skip
+_AFTER = r"\d{1,2}|uno|una|dos|tres|cuatro|cinco|iii|ii|iv|v|i"
+_BEFORE = r"primera|primer|segunda|tercera|tercer|cuarta|quinta"
+_STAGE = re.compile(
+    rf"\b{_STAGE_WORD}\s*(?:n[°º.]?\s*)?({_AFTER})\b"
+    rf"|(?<![\d.,])\b(\d{{1,2}})\s*(?:ra|da|ta|era|to|do|°|º)?\s*{_STAGE_WORD}\b"
+    rf"|\b({_BEFORE})\s+{_STAGE_WORD}\b",
+    re.I,
+)
 _SCORE = re.compile(r"(?<![\d.,])(\d(?:[.,]\d{1,4})?)(?![\d.,]*\d)")
+
+
+def _stage_number(text: str) -> int:
+    return int(text) if text.isdigit() else _STAGE_WORDS[text.lower()]
 
 
 def find_stage_and_score(text: str) -> tuple[int, Decimal] | None:
@@ -123,7 +143,7 @@ def find_stage_and_score(text: str) -> tuple[int, Decimal] | None:
     stage_match = _STAGE.search(text)
     if not stage_match:
         return None
-    stage = int(stage_match.group(1) or stage_match.group(2))
+    stage = _stage_number(next(g for g in stage_match.groups() if g))
     rest = text[: stage_match.start()] + " " + text[stage_match.end() :]
     numbers = [m.group(1) for m in _SCORE.finditer(rest) if any(c in m.group(1) for c in ".,")]
     if len(numbers) != 1:

@@ -97,6 +97,15 @@ def test_parse_number_refuses(text: str) -> None:
         ("que es la etapa 2", None),
         ("guia de evaluacion 2 etapa 2", None),
         ("tengo 1.5 y 1.7 en la etapa 2", None),
+        ("1.3 etapa 2 q nivel es", (2, Decimal("1.3"))),  # "3 etapa" is not the stage
+        ("saque 1.8 en etpa 2 q nivel es", (2, Decimal("1.8"))),
+        ("la entidad obtuvo 1.05 en la etapa dos, en q rango cae", (2, Decimal("1.05"))),
+        ("segunda etapa: 1,4", (2, Decimal("1.4"))),
+        ("etapa III con 2.95", (3, Decimal("2.95"))),
+        ("fase 4 puntaje 3.5", (4, Decimal("3.5"))),
+        ("3era etapa 2.7", (3, Decimal("2.7"))),
+        ("cuantas etapas tiene el icp", None),
+        ("la etapa i de la guia", None),
     ],
 )
 def test_questions_with_a_stage_and_a_score(text: str, found: object) -> None:
