@@ -71,22 +71,22 @@ SHORTHAND_FILE = "search/faq_shorthand.yaml"
 Band = Literal["answer", "suggest", "fallback"]
 
 # --- calibration (see the module docstring) -----------------------------------------------
-IDF_EXPONENT = 1.0  # a term weighs IDF ** this
-UNKNOWN_WEIGHT_FACTOR = 1.5  # an unknown word weighs this times the rarest known word
+IDF_EXPONENT = 0.75  # a term weighs IDF ** this
+UNKNOWN_WEIGHT_FACTOR = 1.0  # an unknown word weighs this times the rarest known word
 TYPO_FACTOR = 0.85  # a corrected word counts this much of an exact one
 NUMBER_WEIGHT_FACTOR = 0.5  # a bare number weighs this much (its word-number pair counts fully)
 ANSWER_COVERAGE = 0.5  # a term found only in the entry's answer counts this much
-QUERY_COVERAGE_WEIGHT = 0.75  # query coverage vs document coverage...
+QUERY_COVERAGE_WEIGHT = 0.6  # query coverage vs document coverage...
 SHORT_QUERY_COVERAGE_WEIGHT = 0.5  # ...when the question has one word besides question words
 BM25_WEIGHT = 0.15  # similarity *= 1 - BM25_WEIGHT + BM25_WEIGHT * bm25 / best bm25
 FUZZY_MAX_TERMS = 3  # questions of at most this many terms also get the fuzzy similarity
 FUZZY_FLOOR = 50.0  # fuzzy ratios (0..100) up to this count as 0 (unrelated texts get ~40)
 FUZZY_FACTOR = 0.7  # the rescaled fuzzy similarity (0..1) times this
-DOC_WEIGHTS = (0.4, 0.25, 0.2, 0.15)  # an entry's four best documents
+DOC_WEIGHTS = (0.7, 0.2, 0.1)  # an entry's three best documents
 JOINT_WEIGHT = 0.3  # share of the entry score given to its joint coverage
 ANSWER_SCORE = 0.70  # band "answer": the best entry scores at least this...
 ANSWER_MARGIN = 0.10  # ...and leads the next entry by at least this
-SUGGEST_SCORE = 0.40  # band "suggest": the best entry scores at least this
+SUGGEST_SCORE = 0.45  # band "suggest": the best entry scores at least this
 MIN_SCORE = 0.05  # hits below this are not returned (nothing in common with the question)
 
 # --- input limits -----------------------------------------------------------------------------
@@ -94,6 +94,8 @@ MAX_QUERY_CHARS = 300
 MAX_QUERY_TERMS = 20
 TYPO_MIN_LENGTH = 4
 TYPO_MIN_SIMILARITY = 0.75
+TYPO_OTHER_FIRST_SIMILARITY = 0.85  # ...when the first letters differ
+ROOT_MIN_LENGTH = 5  # a stem this long that starts a known stem is the same root
 _CACHE_SIZE = 4096
 
 _DOTTED_ACRONYM = re.compile(r"\b(?:[a-z0-9]\.){2,}")
@@ -452,6 +454,15 @@ class _Normalizer:
 # The index
 # ---------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class _RootWord:
+    word: str
+    stem: str
+    count: int  # entries holding the word
+
+
+_NO_ROOT = _RootWord("", "", 0)
+
 _Weighed = tuple[float, list[tuple[str, float]], float]  # weight, token shares, factor
 
 
@@ -563,6 +574,16 @@ class FaqIndex:
         self._known_tokens = frozenset(self._idf) | frozenset(self._answer_postings)
         self._vocabulary = sorted(w for w in known if w.isalpha() and len(w) > 2)
         self._correction_cache: dict[str, str | None] = {}
+        # Stems of the entries' words (5+ letters) by their first letters, for ``_same_root``.
+        by_stem: dict[str, _RootWord] = {}
+        for word, count in self._word_count.items():
+            if word.isalpha() and word not in sh.stop_words and word not in sh.question_words:
+                stem = norm.stem(word)
+                if len(stem) >= ROOT_MIN_LENGTH and count > by_stem.get(stem, _NO_ROOT).count:
+                    by_stem[stem] = _RootWord(word, stem, count)
+        self._root_words: dict[str, list[_RootWord]] = {}
+        for root in by_stem.values():
+            self._root_words.setdefault(root.stem[:ROOT_MIN_LENGTH], []).append(root)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -655,12 +676,36 @@ class FaqIndex:
                 score_cutoff=TYPO_MIN_SIMILARITY,
                 limit=None,
             )
+            # A typo seldom touches the first letter: another first letter needs a closer match
+            # ("fases" is not "bases", "medicion" not "rendicion").
+            matches = [
+                m for m in matches if m[0][0] == word[0] or m[1] >= TYPO_OTHER_FIRST_SIMILARITY
+            ]
             if matches:
                 found = max(matches, key=lambda m: (m[1], self._word_count.get(m[0], 0)))[0]
+            else:
+                found = self._same_root(word)
         if len(self._correction_cache) >= _CACHE_SIZE:
             self._correction_cache.clear()
         self._correction_cache[word] = found
         return found
+
+    def _same_root(self, word: str) -> str | None:
+        """A known word of the same root when one stem starts the other and the shorter has
+        ``ROOT_MIN_LENGTH``+ letters: the stemmer keeps "obligado" (oblig) and "obligatoria"
+        (obligatori) apart. The nearest in length wins, then the most frequent."""
+        stem = self._norm.stem(word)
+        if len(stem) < ROOT_MIN_LENGTH:
+            return None
+        candidates = [
+            known
+            for known in self._root_words.get(stem[:ROOT_MIN_LENGTH], ())
+            if known.stem.startswith(stem) or stem.startswith(known.stem)
+        ]
+        if not candidates:
+            return None
+        best = min(candidates, key=lambda k: (abs(len(k.stem) - len(stem)), -k.count))
+        return best.word
 
     def _query(self, text: str) -> _Query | None:
         norm = self._norm
