@@ -96,6 +96,7 @@ TYPO_MIN_LENGTH = 4
 TYPO_MIN_SIMILARITY = 0.75
 TYPO_OTHER_FIRST_SIMILARITY = 0.85  # ...when the first letters differ
 ROOT_MIN_LENGTH = 5  # a stem this long that starts a known stem is the same root
+SYNONYM_STEM_MIN_LENGTH = 4  # a synonym's other forms are found by a stem this long
 _CACHE_SIZE = 4096
 
 _DOTTED_ACRONYM = re.compile(r"\b(?:[a-z0-9]\.){2,}")
@@ -147,6 +148,7 @@ class Shorthand:
     phrases: Mapping[tuple[str, ...], str] = field(default_factory=dict)
     question_words: frozenset[str] = frozenset()
     stop_words: frozenset[str] = frozenset()
+    synonyms: Mapping[str, str] = field(default_factory=dict)  # one-word variant -> word
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,6 +231,7 @@ def load_shorthand(content_dir: Path) -> tuple[Shorthand, list[ContentProblem]]:
     stop_words = word_list("stop_words")
 
     # Synonyms: canonical word -> its variants (words, or phrases of several words).
+    synonyms: dict[str, str] = {}
     raw_synonyms = data.get("synonyms") or {}
     if not isinstance(raw_synonyms, dict):
         problem("synonyms", "must be a mapping of word -> list of words or phrases")
@@ -253,6 +256,7 @@ def load_shorthand(content_dir: Path) -> tuple[Shorthand, list[ContentProblem]]:
                 problem(where, f"{joined!r} is already a phrase")
             elif len(variant) == 1:
                 shorthand[joined] = (canonical[0],)
+                synonyms[joined] = canonical[0]
             else:
                 raw_phrases[joined] = (canonical[0],)
 
@@ -274,7 +278,7 @@ def load_shorthand(content_dir: Path) -> tuple[Shorthand, list[ContentProblem]]:
         words = tuple(w for word in key.split() for w in shorthand.get(word, (word,)))
         phrases[words] = value[0]
     return (
-        Shorthand(acronyms, shorthand, phrases, question_words, stop_words),
+        Shorthand(acronyms, shorthand, phrases, question_words, stop_words, synonyms),
         problems,
     )
 
@@ -346,6 +350,13 @@ class _Normalizer:
         self._max_phrase = max((len(k) for k in shorthand.phrases), default=1)
         # Acronym -> stems of its expansion; first stem -> (expansion, acronym), to spot an
         # acronym spelled out in a text.
+        # A one-word synonym also stands for the other forms of its word ("apelar" for "apelo",
+        # "apelamos"): its stem, when that keeps SYNONYM_STEM_MIN_LENGTH+ letters, maps too.
+        self._synonym_stems: dict[str, str] = {}
+        for variant, canonical in shorthand.synonyms.items():
+            stem = self.stem(variant)
+            if len(stem) >= SYNONYM_STEM_MIN_LENGTH and stem != self.stem(canonical):
+                self._synonym_stems.setdefault(stem, canonical)
         self.expansions: dict[str, tuple[str, ...]] = {}
         self._spelled_out: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for acronym, words in shorthand.acronyms.items():
@@ -386,6 +397,9 @@ class _Normalizer:
                 if fixed is not None:
                     word, factor = fixed, TYPO_FACTOR
             replaced = shorthand.get(word)
+            if replaced is None and word.isalpha() and self._synonym_stems:
+                canonical = self._synonym_stems.get(self.stem(word))
+                replaced = (canonical,) if canonical is not None else None
             if replaced is None and not word.isalpha() and not word.isdigit():
                 # "etapa1" -> "etapa 1" (but "c6" may be shorthand: looked up first)
                 parts = _LETTERS_OR_DIGITS.findall(word)
