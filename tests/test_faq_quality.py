@@ -1,9 +1,13 @@
 """Quality of the FAQ search on the real entries (``content/faq``) and the evaluation set.
 
 The evaluation set (``tests/faq_eval/in_domain.yaml``, ``out_of_domain.yaml``) is written apart
-from the entries and measures the ranker; it is never used to tune it. The ranker's constants are
-calibrated on the entries themselves and on the invented off-topic questions below
-(``python -m tests.benchmarks.faq --calibration`` prints those figures).
+from the entries and measures the ranker; it is never used to tune it. The ranker's weights and
+the search vocabulary are tuned on the development set (``tests/faq_dev/development.yaml``,
+``python -m tests.benchmarks.faq --dev``), its bands on the entries themselves and on the
+invented off-topic questions below (``python -m tests.benchmarks.faq --calibration``).
+
+Questions are asked as officers get them answered (``ask``): through the FAQ service, so a
+question with a stage and a score is answered by the ICP calculator.
 
 Run with ``-s`` to see the figures: ``.venv/bin/pytest tests/test_faq_quality.py -s``.
 """
