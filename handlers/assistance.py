@@ -985,8 +985,11 @@ async def _open_act(
         await _refresh_card(update, context, view)
         return
     act = ACT_OF[action]
-    dialog = Dialog(ACT_FLOW, "when" if act == "schedule" else "text",
-                    {"request_id": view.request.id, "act": act})
+    data: dict[str, Any] = {"request_id": view.request.id, "act": act}
+    pressed = update.callback_query.message if update.callback_query else None
+    if pressed is not None and not _in_private(update):  # refreshed when the action is done
+        data["card"] = [pressed.chat.id, pressed.message_id]
+    dialog = Dialog(ACT_FLOW, "when" if act == "schedule" else "text", data)
     await s.dialogs.save(user.id, dialog)
     try:
         await _act_prompt_to(context, user.id, dialog, view)
@@ -1272,6 +1275,28 @@ async def _after_change(
     await reply(update, context, "assistance/action_done", card_markup(context, view),
                 r=facts(context, view), kind=kind, informed=informed,
                 moved=change.meeting_moved)
+    await _refresh_group_card(context, dialog, view)
+
+
+async def _refresh_group_card(
+    context: ContextTypes.DEFAULT_TYPE, dialog: Dialog, view: RequestView
+) -> None:
+    """An action begun on the coordinators' group card and finished in the private chat:
+    the group's card shows the new state too (it may have been deleted or be too old)."""
+    card = dialog.data.get("card")
+    if not (isinstance(card, list) and len(card) == 2 and all(isinstance(i, int) for i in card)):
+        return
+    try:
+        await context.bot.edit_message_text(
+            render(context, "assistance/card", r=facts(context, view)),
+            chat_id=card[0],
+            message_id=card[1],
+            parse_mode=ParseMode.HTML,
+            reply_markup=card_markup(context, view),
+            disable_web_page_preview=True,
+        )
+    except TelegramError as exc:
+        log.info("could not refresh the card of %s in chat %s: %s", view.code, card[0], exc)
 
 
 # ---------------------------------------------------------------- recording and export

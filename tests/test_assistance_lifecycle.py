@@ -88,6 +88,9 @@ async def test_whole_lifecycle(fake: FakeTelegram, make_bot: BotFactory) -> None
     await idle(bot)
     assert "Respuesta enviada" in replies[-1].text
     assert "Use el formato del anexo 3 de la guía." in rosa.last.text
+    # the card in the group, where Ana pressed Responder, now shows the answer too
+    card = next(m for m in group.messages if m.message_id == first.message_id)
+    assert "Respondida" in card.text and "Nueva solicitud" not in card.text
     assert "Ana Coordinadora" in rosa.last.text
 
     # Rosa adds information; the coordinators see it
