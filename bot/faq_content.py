@@ -206,6 +206,9 @@ class _NetworkPhrasing(_Phrasing):
     of_name: dict[str, str] = Field(default_factory=dict)  # network code -> "del Poder Judicial"
     default_of_name: str = "de la {name}"
     extra_alternatives: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # by code
+    # for each other name of the network's entities in entities.csv ({entity}: acronyms and
+    # aliases such as "mintra", "gore arequipa", "fiscalia")
+    entity_alternatives: tuple[str, ...] = ()
 
 
 class _LevelPhrasing(_Phrasing):
@@ -356,7 +359,7 @@ class _Builder:
 
     # -- networks and levels -----------------------------------------------------------------
 
-    def networks(self, acronyms: dict[str, str]) -> None:
+    def networks(self, acronyms: dict[str, str], names: dict[str, list[str]]) -> None:
         phrasing = self.phrasing.network_priorities
         for network in self.catalog.networks:
             entry_id = NETWORK_ID.format(code=network.code)
@@ -377,11 +380,18 @@ class _Builder:
                 *(phrasing.group_alternatives if network.group else phrasing.alternatives),
                 *phrasing.extra_alternatives.get(network.code, ()),
             )
+            alternatives = [*self._alternatives(patterns, entry_id, **values)]
+            alternatives += [
+                text
+                for name in names.get(network.code, ())
+                if name != values["acronym"]
+                for text in self._alternatives(phrasing.entity_alternatives, entry_id, entity=name)
+            ]
             self._add(
                 phrasing,
                 entry_id,
                 question,
-                self._alternatives(patterns, entry_id, **values),
+                tuple(dict.fromkeys(alternatives)),
                 self._render(phrasing.template, entry_id, network=network, catalog=self.catalog),
                 _network_section(network),
                 _unique(
@@ -526,6 +536,19 @@ def _network_acronyms(content_dir: Path, catalog: Catalog) -> dict[str, str]:
     return acronyms
 
 
+def _network_names(content_dir: Path, catalog: Catalog) -> dict[str, list[str]]:
+    """Every acronym and alias of each network's entities, as folded words, in file order."""
+    rows, _ = load_entities(content_dir, catalog)
+    names: dict[str, list[str]] = {}
+    for row in rows:
+        if row.network:
+            for name in (row.acronym, *row.aliases):
+                folded = _words(name or "")
+                if folded and folded not in names.setdefault(row.network, []):
+                    names[row.network].append(folded)
+    return names
+
+
 def _load_generated(
     content_dir: Path,
     catalog: Catalog,
@@ -543,7 +566,9 @@ def _load_generated(
             problems.append(ContentProblem(GENERATED_FILE, "", f"{loc}: {error['msg']}"))
         return []
     builder = _Builder(content_dir, phrasing, catalog, problems)
-    builder.networks(_network_acronyms(content_dir, catalog))
+    builder.networks(
+        _network_acronyms(content_dir, catalog), _network_names(content_dir, catalog)
+    )
     builder.levels()
     builder.single(phrasing.components_list, plan)
     builder.single(phrasing.government_levels, plan)

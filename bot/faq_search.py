@@ -82,6 +82,7 @@ Band = Literal["answer", "suggest", "fallback"]
 IDF_EXPONENT = 0.75  # a term weighs IDF ** this
 UNKNOWN_WEIGHT_FACTOR = 1.0  # an unknown word weighs this times the rarest known word
 TYPO_FACTOR = 0.85  # a corrected word counts this much of an exact one
+ACRONYM_HEAD_SHARE = 0.5  # an acronym's weight it keeps; the rest goes to its expansion
 NUMBER_WEIGHT_FACTOR = 0.5  # a bare number weighs this much (its word-number pair counts fully)
 ANSWER_COVERAGE = 0.5  # a term found only in the entry's answer counts this much
 QUERY_COVERAGE_WEIGHT = 0.6  # query coverage vs document coverage...
@@ -652,9 +653,9 @@ class FaqIndex:
     def _weigh(self, term: _Term) -> tuple[float, list[tuple[str, float]]]:
         """A term's weight and its tokens' shares of it (summing to 1).
 
-        An acronym known to the index shares its weight half with itself, half with its
-        expansion (the rarer stems taking more); an acronym unknown to the entries is only its
-        expansion.
+        An acronym known to the index keeps ``ACRONYM_HEAD_SHARE`` of its weight and shares
+        the rest with its expansion (the rarer stems taking more); an acronym unknown to the
+        entries is only its expansion.
         """
         idf = self._idf
         if not term.is_acronym:
@@ -673,7 +674,11 @@ class FaqIndex:
         shares = [(tok, r / sum(rarity)) for tok, r in zip(expansion, rarity, strict=True)]
         head_idf = idf.get(head)
         if head_idf is not None:
-            return head_idf**IDF_EXPONENT, [(head, 0.5), *((t, 0.5 * s) for t, s in shares)]
+            expansion_share = 1.0 - ACRONYM_HEAD_SHARE
+            return head_idf**IDF_EXPONENT, [
+                (head, ACRONYM_HEAD_SHARE),
+                *((t, expansion_share * s) for t, s in shares),
+            ]
         known_idf = [idf[tok] for tok in expansion if tok in idf]
         if not known_idf:
             return self._unknown_weight, [(head, 1.0)]
