@@ -59,7 +59,11 @@ def load_knowledge(
 
 def scale_entry_problems(scale: Scale, entry_ids: AbstractSet[str]) -> list[ContentProblem]:
     """The FAQ entries the calculator's ratings point to must exist."""
-    named = [("entry", scale.entry), *((band.name, band.entry) for band in scale.bands)]
+    named = [
+        ("entry", scale.entry),
+        ("rounding_entry", scale.rounding_entry),
+        *((band.name, band.entry) for band in scale.bands),
+    ]
     return [
         ContentProblem(SCALE_FILE, where, f"unknown FAQ entry {entry_id!r}")
         for where, entry_id in named
@@ -139,7 +143,8 @@ class FaqService:
             related = [self.entry(scale.entry)] if scale.entry else []
             hits = [FaqHit(e, 1.0) for e in related if e is not None]
             return Answer("calculator", hits, icp_error=exc.kind, stage=valid_stage)
-        related = [self.entry(i) for i in (rating.band.entry, scale.entry) if i]
+        rounding = scale.rounding_entry if rating.was_rounded else None
+        related = [self.entry(i) for i in (rating.band.entry, scale.entry, rounding) if i]
         hits = [FaqHit(e, 1.0) for e in related if e is not None]
         return Answer("calculator", hits, rating=rating, stage=stage)
 

@@ -37,6 +37,7 @@ class Scale(BaseModel):
     source: str
     stages: int
     entry: str | None = None  # the FAQ entry about the whole scale (icp-escala)
+    rounding_entry: str | None = None  # the FAQ entry on rounding, for scores it rounds
     bands: tuple[Band, ...]  # best first
 
 
@@ -50,6 +51,7 @@ class Rating:
     better: Band | None  # the next band up, if any
     better_from: Decimal | None  # the score it starts at in this stage
     next_stage: bool  # Apto below the last stage
+    was_rounded: bool = False  # the score had more than two decimals (1.895 -> 1.90)
 
 
 class IcpError(ValueError):
@@ -110,6 +112,7 @@ def rate(scale: Scale, stage: int, score: Decimal) -> Rating:
                 better=better,
                 better_from=(base + better.lower).quantize(TWO_PLACES) if better else None,
                 next_stage=index == 0 and stage < scale.stages,
+                was_rounded=rounded != score,
             )
     raise IcpError("score")  # unreachable with a validated scale
 

@@ -46,6 +46,9 @@ def test_calculator_and_off_topic() -> None:
     assert calc["band"] == "answer" and "Aceptable" in calc["answer"]
     # the results are the entries on that rating and on the scale
     assert [r["id"] for r in calc["results"]] == ["icp-aceptable", "icp-escala"]
+    rounded = json.loads(_run("etapa 2: 1.895, es apto?", "--json").stdout)
+    assert "Apto" in rounded["answer"] and "1.90" in rounded["answer"]
+    assert [r["id"] for r in rounded["results"]] == ["icp-apto", "icp-escala", "icp-redondeo"]
     off = json.loads(_run("quien gano el partido de futbol", "--json").stdout)
     _check_shape(off)
     assert off["band"] == "fallback"
