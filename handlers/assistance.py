@@ -56,6 +56,7 @@ from handlers.common import (
     role,
     send,
     services,
+    two_buttons,
     user_display_name,
 )
 from handlers.router import ROUTER
@@ -159,13 +160,9 @@ def component_text(context: ContextTypes.DEFAULT_TYPE, number: int | None) -> st
 def card_markup(context: ContextTypes.DEFAULT_TYPE, view: RequestView) -> Any:
     rid = view.request.id
     if not view.is_open:
-        return inline(
-            [
-                [
-                    button(label(context, "rq_reopen"), cb("rq", "reopen", rid)),
-                    button(label(context, "rq_history"), cb("rq", "hist", rid)),
-                ]
-            ]
+        return two_buttons(
+            context, "rq_reopen", cb("rq", "reopen", rid),
+            "rq_history", cb("rq", "hist", rid),
         )
     rows = []
     if view.request.assignee_telegram_id is None:
@@ -1034,8 +1031,10 @@ async def _act_prompt_to(
         text = canned[index].text if index < len(canned) else ""
         return await send(
             context, chat_id, "assistance/confirm_canned",
-            inline([[button(label(context, "rq_send_canned"), cb("rq", "send", view.request.id)),
-                     button(label(context, "rq_write_other"), cb("rq", "ans", view.request.id))]]),
+            two_buttons(
+                context, "rq_send_canned", cb("rq", "send", view.request.id),
+                "rq_write_other", cb("rq", "ans", view.request.id),
+            ),
             code=code, text=text,
         )
     if act == "answer":

@@ -56,6 +56,15 @@ def inline(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMark
     return InlineKeyboardMarkup([list(r) for r in rows if r])
 
 
+def two_buttons(
+    context: ContextTypes.DEFAULT_TYPE, first: str, first_data: str, second: str, second_data: str
+) -> InlineKeyboardMarkup:
+    """One row of two buttons (confirm / cancel, approve / reject…), labels from labels.yaml."""
+    return inline(
+        [[button(label(context, first), first_data), button(label(context, second), second_data)]]
+    )
+
+
 def render(context: ContextTypes.DEFAULT_TYPE, template: str, **values: Any) -> str:
     return services(context).texts.render(template, **values)
 

@@ -29,6 +29,7 @@ from handlers.common import (
     require,
     send,
     services,
+    two_buttons,
     user_display_name,
 )
 from handlers.router import ROUTER
@@ -53,13 +54,9 @@ async def notify_pending(context: ContextTypes.DEFAULT_TYPE, officer_id: int) ->
     if view is None:
         return
     network = s.content.catalog.maybe_network(view.entity.network)
-    markup = inline(
-        [
-            [
-                button(label(context, "approve"), cb("ap", "y", officer_id)),
-                button(label(context, "reject"), cb("ap", "n", officer_id)),
-            ]
-        ]
+    markup = two_buttons(
+        context, "approve", cb("ap", "y", officer_id),
+        "reject", cb("ap", "n", officer_id),
     )
     targets: list[int]
     if s.settings.coordinators_chat_id:
@@ -140,13 +137,9 @@ async def pending_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(update, context, "coordination/pending_list", count=len(pending))
     for view in pending[:20]:
         network = s.content.catalog.maybe_network(view.entity.network)
-        markup = inline(
-            [
-                [
-                    button(label(context, "approve"), cb("ap", "y", view.officer.id)),
-                    button(label(context, "reject"), cb("ap", "n", view.officer.id)),
-                ]
-            ]
+        markup = two_buttons(
+            context, "approve", cb("ap", "y", view.officer.id),
+            "reject", cb("ap", "n", view.officer.id),
         )
         await reply(
             update,
@@ -305,13 +298,9 @@ async def on_officers_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
             await answer(update, context, "stale_button", alert=True)
             return
         await answer(update, context)
-        markup = inline(
-            [
-                [
-                    button(label(context, "confirm_remove"), cb("of", "ok", target)),
-                    button(label(context, "keep"), cb("of", "no", target)),
-                ]
-            ]
+        markup = two_buttons(
+            context, "confirm_remove", cb("of", "ok", target),
+            "keep", cb("of", "no", target),
         )
         await reply(
             update,

@@ -36,6 +36,7 @@ from handlers.common import (
     require,
     role,
     services,
+    two_buttons,
 )
 from handlers.router import ROUTER
 
@@ -101,13 +102,9 @@ async def _show(
         await _show_rating(update, context, result)
         return
     if result.band == "answer" and result.top is not None:
-        markup = inline(
-            [
-                [
-                    button(label(context, "faq_helpful"), cb("fq", "y", qid)),
-                    button(label(context, "faq_not_helpful"), cb("fq", "n", qid)),
-                ]
-            ]
+        markup = two_buttons(
+            context, "faq_helpful", cb("fq", "y", qid),
+            "faq_not_helpful", cb("fq", "n", qid),
         )
         catalog = s.content.catalog
         send = edit_or_send if edit else reply

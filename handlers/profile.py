@@ -21,6 +21,7 @@ from handlers.common import (
     parse_cb,
     reply,
     services,
+    two_buttons,
 )
 from handlers.router import ROUTER
 
@@ -150,14 +151,7 @@ async def _save(
 
 
 async def leave_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    markup = inline(
-        [
-            [
-                button(label(context, "confirm_leave"), cb("bj", "yes")),
-                button(label(context, "keep"), cb("bj", "no")),
-            ]
-        ]
-    )
+    markup = two_buttons(context, "confirm_leave", cb("bj", "yes"), "keep", cb("bj", "no"))
     await reply(update, context, "profile/confirm_leave", markup)
 
 

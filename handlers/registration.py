@@ -29,6 +29,7 @@ from handlers.common import (
     main_menu,
     reply,
     services,
+    two_buttons,
 )
 from handlers.router import ROUTER
 
@@ -102,13 +103,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         update,
         context,
         "registration/welcome",
-        inline(
-            [
-                [
-                    button(label(context, "consent_accept"), cb(PREFIX, "consent", payload or "-")),
-                    button(label(context, "consent_decline"), cb(PREFIX, "decline")),
-                ]
-            ]
+        two_buttons(
+            context, "consent_accept", cb(PREFIX, "consent", payload or "-"),
+            "consent_decline", cb(PREFIX, "decline"),
         ),
         entity=entity,
         was_removed=was_removed,

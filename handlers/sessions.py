@@ -44,6 +44,7 @@ from handlers.common import (
     reply,
     require,
     services,
+    two_buttons,
 )
 from handlers.router import ROUTER
 from scheduling import nudges, session_messages
@@ -336,13 +337,9 @@ async def _act_convene_preview(
         update,
         context,
         "sessions/convene_confirm",
-        inline(
-            [
-                [
-                    button(label(context, "confirm_send"), cb("sc", "cvok", session_id)),
-                    button(label(context, "cancel"), cb("sc", "no", session_id)),
-                ]
-            ]
+        two_buttons(
+            context, "confirm_send", cb("sc", "cvok", session_id),
+            "cancel", cb("sc", "no", session_id),
         ),
         session=preview.session,
         count=len(preview.new),
@@ -464,13 +461,9 @@ async def _act_cancel_ask(
         update,
         context,
         "sessions/confirm_cancel",
-        inline(
-            [
-                [
-                    button(label(context, "confirm_cancel_session"), cb("sc", "cxok", session_id)),
-                    button(label(context, "keep_session"), cb("sc", "no", session_id)),
-                ]
-            ]
+        two_buttons(
+            context, "confirm_cancel_session", cb("sc", "cxok", session_id),
+            "keep_session", cb("sc", "no", session_id),
         ),
         session=line.session,
         invited=line.invited,
@@ -672,13 +665,9 @@ async def _ask_reschedule_confirm(
         update,
         context,
         "sessions/confirm_reschedule",
-        inline(
-            [
-                [
-                    button(label(context, "confirm_reschedule"), cb("sc", "rpok", sid)),
-                    button(label(context, "cancel"), cb("sc", "no", sid)),
-                ]
-            ]
+        two_buttons(
+            context, "confirm_reschedule", cb("sc", "rpok", sid),
+            "cancel", cb("sc", "no", sid),
         ),
         session=session,
         new_start=datetime.fromisoformat(str(dialog.data["start"])),
@@ -948,14 +937,7 @@ async def _show_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, dial
         update,
         context,
         "sessions/new_summary",
-        inline(
-            [
-                [
-                    button(label(context, "create_session"), cb("ns", "ok")),
-                    button(label(context, "cancel"), cb("ns", "x")),
-                ]
-            ]
-        ),
+        two_buttons(context, "create_session", cb("ns", "ok"), "cancel", cb("ns", "x")),
         session=preview,
         names=await _audience_names(context, dict(dialog.data["audience"])),
         audience=dialog.data["audience"],
@@ -980,14 +962,7 @@ async def _show_announce_preview(
         update,
         context,
         "sessions/announce_confirm",
-        inline(
-            [
-                [
-                    button(label(context, "confirm_send"), cb("df", "ok")),
-                    button(label(context, "cancel"), cb("df", "x")),
-                ]
-            ]
-        )
+        two_buttons(context, "confirm_send", cb("df", "ok"), "cancel", cb("df", "x"))
         if count
         else inline([[button(label(context, "cancel"), cb("df", "x"))]]),
         count=count,
