@@ -19,6 +19,7 @@ ALLOWED_UPDATES = [
     Update.EDITED_MESSAGE,
     Update.CALLBACK_QUERY,
     Update.INLINE_QUERY,
+    Update.MY_CHAT_MEMBER,  # an officer blocking or unblocking the bot
 ]
 
 
@@ -33,6 +34,7 @@ def build_application(
         coordination,
         faq,
         general,
+        membership,
         profile,
         registration,
         sessions,
@@ -57,6 +59,7 @@ def build_application(
     app = builder.build()
     app.bot_data["services"] = services
     updates.register(app)  # before every other handler: drops repeated update_ids
+    membership.register(app)
     general.register_first(app)
     general.register(app)
     registration.register(app)

@@ -263,6 +263,24 @@ class OfficerService:
             officer.updated_at = utcnow()
             return officer
 
+    async def set_reachable(self, user_id: int, reachable: bool) -> bool:
+        """The user blocked the bot (``reachable=False``) or unblocked it: broadcasts skip an
+        unreachable officer and resume once they are back. False when nothing changed."""
+        async with self._db.session() as session:
+            result = await session.execute(
+                update(Officer)
+                .where(
+                    Officer.telegram_user_id == user_id,  # type: ignore[arg-type]
+                    (
+                        Officer.unreachable_at.is_not(None)  # type: ignore[union-attr]
+                        if reachable
+                        else Officer.unreachable_at.is_(None)  # type: ignore[union-attr]
+                    ),
+                )
+                .values(unreachable_at=None if reachable else utcnow())
+            )
+            return bool(result.rowcount)
+
     async def erase(self, user_id: int) -> bool:
         """``/baja``: delete every personal field; the anonymous row stays for the counts."""
         async with self._db.session() as session:

@@ -142,6 +142,35 @@ async def test_403_marks_unreachable_and_later_broadcasts_skip_them(
     assert blocked_user.messages == []
 
 
+async def test_blocking_and_unblocking_the_bot_is_followed(
+    make_bot: BotFactory, fake: FakeTelegram
+) -> None:
+    """Telegram tells the bot when an officer blocks it (my_chat_member ``kicked``) and when
+    they unblock it (``member``): no 403 is needed to skip them, and they are reached again."""
+    bot = await make_bot()
+    people = await register_officers(bot.s, fake, 3)
+    user, officer = people[0]
+    user.block_bot(notify=True)
+    await bot.settle()
+    async with bot.s.db.session() as s:
+        row = await s.get(Officer, officer.id)
+        assert row is not None and row.unreachable_at is not None
+    service = BroadcastService(bot.s.db)
+    engine = quick(engine_of(bot.app))
+    first = await engine.run(await service.create("announcement", messages_for(people)))
+    assert (first.sent, first.unreachable, first.failed) == (2, 1, 0)
+    assert fake.errors() == []  # skipped without asking Telegram
+
+    user.unblock_bot(notify=True)
+    await bot.settle()
+    second = await engine.run(
+        await service.create("announcement", messages_for(people, lambda i: f"Otra vez {i}"))
+    )
+    assert (second.sent, second.unreachable) == (3, 0)
+    assert [m.text for m in user.messages] == ["Otra vez 0"]
+    assert fake.errors() == []
+
+
 async def test_400_recorded_with_its_reason(make_bot: BotFactory, fake: FakeTelegram) -> None:
     bot = await make_bot()
     people = await register_officers(bot.s, fake, 3)

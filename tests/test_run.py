@@ -284,6 +284,7 @@ async def test_webhook_mode_registers_checks_the_secret_and_serves(
             "edited_message",
             "callback_query",
             "inline_query",
+            "my_chat_member",
         ]
         assert fake.calls_to("getUpdates") == []
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from bot.telegram_html import utf16_length
@@ -341,13 +342,37 @@ class FakeUser:
         """Type ``@bot query`` in any chat (the bot gets an ``inline_query``)."""
         return self.fake._deliver_inline_query(self, query)
 
-    def block_bot(self) -> None:
-        """Block the bot: from now on sends to this user fail with 403."""
+    def block_bot(self, notify: bool = False) -> None:
+        """Block the bot: from now on sends to this user fail with 403. With ``notify``, the
+        bot also gets the ``my_chat_member`` update Telegram sends (status ``kicked``); without
+        it, the bot learns of the block only from a 403 (as when that update was missed)."""
         self.fake.block_chat(self.id)
+        if notify:
+            self._membership_changed("member", "kicked")
 
-    def unblock_bot(self) -> None:
-        """Unblock the bot."""
+    def unblock_bot(self, notify: bool = False) -> None:
+        """Unblock the bot; with ``notify``, the bot gets ``my_chat_member`` (``member``)."""
         self.fake.unblock_chat(self.id)
+        if notify:
+            self._membership_changed("kicked", "member")
+
+    def _membership_changed(self, old: str, new: str) -> None:
+        bot = self.fake.bot_user()
+
+        def member(status: str) -> dict[str, Any]:  # "kicked" carries until_date (0: forever)
+            until = {"until_date": 0} if status == "kicked" else {}
+            return {"status": status, "user": bot, **until}
+
+        self.fake.queue_update(
+            "my_chat_member",
+            {
+                "chat": self.private_chat_api(),
+                "from": self.as_api(),
+                "date": int(time.time()),
+                "old_chat_member": member(old),
+                "new_chat_member": member(new),
+            },
+        )
 
     # -- reading --------------------------------------------------------------------------
 
