@@ -37,6 +37,7 @@ def build_application(
         membership,
         profile,
         registration,
+        reports,
         sessions,
         updates,
     )
@@ -70,6 +71,7 @@ def build_application(
     assistance.register(app)
     sessions.register(app)  # sessions, answers, /agenda, nudges
     calendar.register(app)
+    reports.register(app)  # reports for coordinators: /reporte
     general.register_last(app)
     register_jobs(app)  # broadcast engine (issue 5): reminders, resumption of broadcasts
     return app

@@ -401,6 +401,45 @@ def export_requests(
     say("export_written", count=count, output=target)
 
 
+# --- reports for coordinators ---
+
+
+@export_app.command("reporte")
+def export_report(
+    year: int | None = typer.Option(None, "--year", help="Year of the report (default: this one)"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File to write"),
+) -> None:
+    """Write the year's report (coverage, requests, attendance, with charts) as XLSX."""
+    settings = load_settings()
+    from bot.report_export import report_filename, report_xlsx
+    from bot.reports import year_range
+
+    first, last = year_range(settings.tz)
+    if year is not None and not first <= year <= last:
+        say("report_bad_year", err=True, year=year, first=first, last=last)
+        raise typer.Exit(EXIT_USAGE)
+
+    async def go() -> tuple[bytes, int]:
+        from bot.db import Database
+        from bot.schema import upgrade
+        from bot.services import build_services
+
+        db = Database(settings.database_url)
+        try:
+            await upgrade(db)
+            services = build_services(settings, db)
+            await services.seed_entities()
+            report = await services.reports.report(year)
+            return report_xlsx(report, services.texts, settings.tz), report.year
+        finally:
+            await db.dispose()
+
+    data, report_year = asyncio.run(go())
+    target = output or Path(report_filename(report_year))
+    target.write_bytes(data)
+    say("report_written", year=report_year, output=target)
+
+
 @asynccontextmanager
 async def _migrated(settings: Settings) -> AsyncIterator[tuple[Database, Content]]:
     """The database, migrated and seeded, and the validated content (for import commands)."""

@@ -15,6 +15,7 @@ from bot.feeds import FeedService
 from bot.invitations import InvitationService
 from bot.officers import OfficerService
 from bot.plan import load_plan
+from bot.reports import ReportService
 from bot.roles import RoleService
 from bot.sessions import SessionService
 from bot.settings import Settings
@@ -61,6 +62,12 @@ class Services:
     @property
     def sessions(self) -> SessionService:  # issue 5: sessions (stateless, cheap to build)
         return SessionService(self.db, self.settings.reminder_offset_list)
+
+    @property
+    def reports(self) -> ReportService:  # reports for coordinators (stateless, cheap to build)
+        return ReportService(
+            self.db, self.content.catalog, assistance=self.assistance, tz=self.settings.tz
+        )
 
     async def seed_entities(self) -> ImportReport:
         """Add the shipped entities that are missing; never overwrite an imported change."""
