@@ -181,14 +181,16 @@ def main_menu(
             ["menu_sessions", "menu_requests"],
             ["menu_pending", "menu_invite"],
             ["menu_officers", "menu_coordinators"],
-            ["menu_ask", "menu_help"],
+            ["menu_reports", "menu_ask"],
+            ["menu_help"],
         ]
     elif user_role is Role.COORDINATOR:
         keys = [
             ["menu_sessions", "menu_requests"],
             ["menu_pending", "menu_invite"],
-            ["menu_officers", "menu_ask"],
-            ["menu_gaps", "menu_help"],
+            ["menu_officers", "menu_reports"],
+            ["menu_ask", "menu_gaps"],
+            ["menu_help"],
         ]
     elif user_role is Role.OFFICER:
         keys = [

@@ -28,6 +28,7 @@ from handlers.common import (
     require,
     services,
 )
+from handlers.router import ROUTER
 
 PREFIX = "rp"
 SUMMARY, COVERAGE, REQUESTS, ATTENDANCE, EXCEL = "s", "c", "r", "a", "x"
@@ -172,3 +173,4 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("reporte", report_command, filters=private))
     app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:"))
+    ROUTER.menu("menu_reports", report_command)
