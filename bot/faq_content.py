@@ -21,7 +21,7 @@ import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
@@ -91,6 +91,9 @@ class FaqEntry(BaseModel):
     generated: bool = False  # True for entries built from data (networks, months)
     network: str | None = None  # generated from this network's (or level's) data: its code
     month: int | None = None  # generated from this month of the plan's schedule
+    # shown after the answer, for the officer asking: "own_network_gaps" adds their own
+    # network's priorities (what /brechas shows) to an answer about "mi red"
+    then: Literal["own_network_gaps"] | None = None
 
     @property
     def label(self) -> str:

@@ -116,6 +116,8 @@ async def _show(
             entry=result.top,
             components=[catalog.component(n) for n in result.top.components],
         )
+        if result.top.then == "own_network_gaps":
+            await _own_network_gaps(update, context)
         return
     if result.band == "suggest":
         rows = [
@@ -331,19 +333,27 @@ async def gaps_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if typed and user_role.is_coordinator:
         await _show_network(update, context, typed)
         return
-    view = await s.officers.by_user(user.id)
-    if user_role is Role.OFFICER and view is not None:
-        network = s.content.catalog.maybe_network(view.entity.network)
-        if network is not None:
-            await reply(
-                update, context, "faq/network_gaps", network=network, catalog=s.content.catalog
-            )
-            return
+    if user_role is Role.OFFICER and await _own_network_gaps(update, context):
+        return
     if user_role.is_coordinator:
         await s.dialogs.save(user.id, Dialog(NETWORK_FLOW, "network"))
         await reply(update, context, "faq/ask_network")
         return
     await reply(update, context, "faq/no_network", registered=user_role is not Role.GUEST)
+
+
+async def _own_network_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """The asking officer's own network's priorities, when they have one (else nothing)."""
+    user = update.effective_user
+    s = services(context)
+    if user is None or await role(update, context) is not Role.OFFICER:
+        return False
+    view = await s.officers.by_user(user.id)
+    network = s.content.catalog.maybe_network(view.entity.network) if view else None
+    if network is None:
+        return False
+    await reply(update, context, "faq/network_gaps", network=network, catalog=s.content.catalog)
+    return True
 
 
 async def _show_network(update: Update, context: ContextTypes.DEFAULT_TYPE, typed: str) -> None:

@@ -191,6 +191,13 @@ async def test_gaps_of_own_network_and_any_network_for_coordinators(
     assert "No encontré una red" in replies[-1].text
     replies = await say(bot, officer, "/brechas gore cusco")  # officers see their own network
     assert "Red de Integridad de Salud" in replies[-1].text
+    # asked in words about "mi red", the answer is followed by the officer's own network
+    replies = await say(bot, officer, "q componentes debe mejorar mi red")
+    assert "/brechas" in replies[0].text
+    assert "Red de Integridad de Salud" in replies[-1].text and "0.42" in replies[-1].text
+    # a coordinator asking the same gets the answer alone (they have no network of their own)
+    replies = await say(bot, admin, "q componentes debe mejorar mi red")
+    assert "/brechas" in replies[-1].text and "Red de Integridad de Salud" not in replies[-1].text
 
 
 async def test_reload_keeps_old_content_on_a_bad_file(
