@@ -126,7 +126,9 @@ def test_curated_entries_have_officer_style_alternatives(entries: list[FaqEntry]
     for entry in entries:
         if entry.generated:
             continue
-        assert 8 <= len(entry.alternatives) <= 12, entry.id
+        # enough phrasings to know an entry by the officers' words, not so many that an entry
+        # wins on the number of its phrasings (the ranker blends an entry's best three)
+        assert 8 <= len(entry.alternatives) <= 20, entry.id
         assert entry.question.startswith("¿") and entry.question.endswith("?"), entry.id
         # at least one alternative typed the way officers type: no accents, no ¿?
         assert any(fold(a) == a.lower() and "¿" not in a for a in entry.alternatives), entry.id
