@@ -3,7 +3,8 @@ place and status, convening, answers (RSVP), agenda, attendance and mandatory-se
 
 Knows nothing of Telegram. Every change of time, place or status raises ``Session.sequence`` and
 ``updated_at`` (iCalendar), records the coordinator in ``edited_by`` and keeps the reminder
-outbox in step (``scheduling.reminders.plan_reminders``).
+outbox in step (``scheduling.reminders.plan_reminders``). A change of title or topics (SUMMARY
+and DESCRIPTION: minor in iCalendar terms) sets ``updated_at`` and ``edited_by`` only.
 """
 
 from __future__ import annotations
@@ -41,7 +42,15 @@ MODALITIES = ("virtual", "presencial", "mixta")
 KINDS = (SessionKind.GROUP.value, SessionKind.SECTORAL.value)
 TITLE_MAX = 200
 LOCATION_MAX = 500
+EDIT_TITLE_MAX = 300  # the column: an edited title may use all of it
+TOPICS_MAX = 12
+TOPIC_MAX = 200
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
+#: A first line that starts as a bullet: topics without a title.
+_TITLE_BULLET = re.compile(r"^[•·◦▪‣*\-–—]")
+#: A topic line's leading bullet or number: "•", "-", "*" (and their cousins), "1.", "2)", "3.-",
+#: "4 -". "1.5 horas" keeps its number.
+_BULLET = re.compile(r"^(?:[•·◦▪‣*\-–—]+\s*|\d{1,2}\s*[.)]-?(?!\d)\s*|\d{1,2}\s+-\s+)")
 
 
 # ---------------------------------------------------------------- values
@@ -98,6 +107,7 @@ class Outcome(StrEnum):
     PAST = "past"  # the session already started
     UNCHANGED = "unchanged"  # nothing to do (same answer, nobody new to convene…)
     NOT_INVITED = "not_invited"
+    STALE = "stale"  # someone else changed the session since the coordinator saw it
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,30 @@ class Change:
     session: Session | None = None
     notify: list[Recipient] = field(default_factory=list)
     previous_start: datetime | None = None
+
+
+class TitleTopicsError(StrEnum):
+    EMPTY = "empty"
+    NO_TITLE = "no_title"  # the first line is a bullet: topics without a title
+    TITLE_LONG = "title_long"
+    TOPIC_LONG = "topic_long"
+    TOO_MANY = "too_many"
+
+
+@dataclass(frozen=True)
+class TitleTopics:
+    """A typed title and topics, or why they cannot be saved (``error``): ``number`` and
+    ``length`` tell which topic and how long (or how many topics, or the title's length)."""
+
+    title: str = ""
+    topics: list[str] = field(default_factory=list)
+    error: TitleTopicsError | None = None
+    number: int = 0
+    length: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 @dataclass(frozen=True)
@@ -184,6 +218,33 @@ def split_location(text: str) -> tuple[str | None, str | None]:
     place = _URL.sub(" ", text) if found else text
     place = " ".join(place.split()).strip(" ,;:-|") or None
     return link, place
+
+
+def parse_title_topics(text: str, keep: Sequence[str] = ()) -> TitleTopics:
+    """One message: the first line is the title (not a bullet: that is topics without a title),
+    each further line a topic (its bullet or number dropped, blank lines skipped, spaces
+    collapsed). Limits: a title of 1 to ``EDIT_TITLE_MAX`` characters, up to ``TOPICS_MAX``
+    topics of up to ``TOPIC_MAX`` each — except that a topic the session already has (``keep``,
+    e.g. a long one from the yearly plan) may be sent back as it is."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return TitleTopics(error=TitleTopicsError.EMPTY)
+    title = lines[0]
+    if _TITLE_BULLET.match(title):
+        return TitleTopics(error=TitleTopicsError.NO_TITLE)
+    topics = [t for t in (_BULLET.sub("", line, count=1).strip() for line in lines[1:]) if t]
+    if len(title) > EDIT_TITLE_MAX:
+        return TitleTopics(title, topics, TitleTopicsError.TITLE_LONG, length=len(title))
+    if len(topics) > TOPICS_MAX:
+        return TitleTopics(title, topics, TitleTopicsError.TOO_MANY, number=len(topics))
+    kept = {" ".join(t.split()) for t in keep}
+    for number, topic in enumerate(topics, start=1):
+        if len(topic) > TOPIC_MAX and topic not in kept:
+            return TitleTopics(
+                title, topics, TitleTopicsError.TOPIC_LONG, number=number, length=len(topic)
+            )
+    return TitleTopics(title, topics)
 
 
 def new_uid() -> str:
@@ -469,6 +530,73 @@ class SessionService:
             await s.flush()
             notify = await self._invitees(s, session_id)
         return Change(Outcome.DONE, session, notify)
+
+    async def check_title_topics(
+        self,
+        session_id: int,
+        edit: TitleTopics,
+        *,
+        expected: datetime | None = None,
+        now: datetime | None = None,
+    ) -> Change:
+        """What :meth:`edit_title_topics` would do, saving nothing: a refusal, UNCHANGED (the
+        same title and topics) or DONE. ``expected`` is the ``updated_at`` the coordinator saw;
+        any other value means someone changed the session since (STALE)."""
+        async with self.db.session() as s:
+            return await self._title_topics_plan(s, session_id, edit, expected, now or utcnow())
+
+    async def _title_topics_plan(
+        self,
+        s: AsyncSession,
+        session_id: int,
+        edit: TitleTopics,
+        expected: datetime | None,
+        now: datetime,
+    ) -> Change:
+        outcome, session = await self._changeable(s, session_id, now)
+        if outcome is not Outcome.DONE or session is None:
+            return Change(outcome, session)
+        if expected is not None and session.updated_at != expected:
+            return Change(Outcome.STALE, session)
+        if (session.title, list(session.topics or [])) == (edit.title, list(edit.topics)):
+            return Change(Outcome.UNCHANGED, session)
+        return Change(Outcome.DONE, session)
+
+    async def edit_title_topics(
+        self,
+        session_id: int,
+        edit: TitleTopics,
+        *,
+        expected: datetime | None,
+        by: int | None,
+        now: datetime | None = None,
+    ) -> Change:
+        """Save a new title and topics. Not a change of time, place or status: ``sequence``
+        stays, ``updated_at`` (the feeds' DTSTAMP, LAST-MODIFIED and validators) and
+        ``edited_by`` move, and nobody is notified (``notify`` is empty). The write is
+        ``UPDATE … WHERE updated_at = seen``, so of two coordinators saving at once only one
+        wins; the other gets STALE."""
+        if not edit.ok:
+            raise ValueError(f"invalid title or topics: {edit.error}")
+        now = now or utcnow()
+        async with self.db.session() as s:
+            plan = await self._title_topics_plan(s, session_id, edit, expected, now)
+            session = plan.session
+            if plan.outcome is not Outcome.DONE or session is None:
+                return plan
+            result = await s.execute(
+                update(Session)
+                .where(
+                    Session.id == session_id,  # type: ignore[arg-type]
+                    Session.updated_at == session.updated_at,  # type: ignore[arg-type]
+                )
+                .values(title=edit.title, topics=list(edit.topics), updated_at=now, edited_by=by)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                return Change(Outcome.STALE, session)
+            await s.refresh(session)
+        return Change(Outcome.DONE, session)
 
     async def cancel(
         self, session_id: int, *, by: int | None, now: datetime | None = None

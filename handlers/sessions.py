@@ -1,5 +1,6 @@
 """Sessions in Telegram: coordinators' /sesiones (card, convene, reschedule, link or place,
-cancel, attendance), /nueva_sesion and /difundir dialogs; officers' answers and /agenda.
+title and topics, cancel, attendance), /nueva_sesion and /difundir dialogs; officers' answers
+and /agenda.
 
 Every coordinator button re-reads the role at press time; officers only ever reach their own
 invitations (the service looks them up by the presser's Telegram id).
@@ -23,13 +24,18 @@ from bot.db import utcnow
 from bot.dialogs import Dialog
 from bot.models import Session, SessionKind, SessionStatus
 from bot.sessions import (
+    EDIT_TITLE_MAX,
     KINDS,
     MODALITIES,
     TITLE_MAX,
+    TOPIC_MAX,
+    TOPICS_MAX,
     Change,
     Outcome,
     Recipient,
     SessionDraft,
+    TitleTopics,
+    parse_title_topics,
     split_location,
 )
 from bot.when import parse_when
@@ -56,6 +62,10 @@ NEW_FLOW = "new_session"
 ANNOUNCE_FLOW = "announce"
 RESCHEDULE_FLOW = "ses_reschedule"
 LOCATION_FLOW = "ses_location"
+TOPICS_FLOW = "ses_topics"
+CHANGE_FLOWS = (RESCHEDULE_FLOW, LOCATION_FLOW, TOPICS_FLOW)
+TOPIC_LIMITS = {"title_max": EDIT_TITLE_MAX, "topics_max": TOPICS_MAX, "topic_max": TOPIC_MAX}
+TYPED_SHOWN = 3500  # what a refusal repeats of a typed message (Telegram's limit is 4096)
 PER_PAGE = 6
 ENTITIES_PER_PAGE = 6
 AGENDA_MAX = 10
@@ -217,6 +227,7 @@ def _card_markup(context: ContextTypes.DEFAULT_TYPE, session: Session) -> Inline
                 button(label(context, "session_location"), cb("sc", "ln", sid)),
             ]
         )
+        rows.append([button(label(context, "session_title_topics"), cb("sc", "tt", sid))])
         rows.append([button(label(context, "session_cancel"), cb("sc", "cx", sid))])
     rows.append([button(label(context, "session_attendance"), cb("sc", "as", sid, 0))])
     rows.append([button(label(context, "sessions_back"), cb("sl", 0))])
@@ -294,7 +305,7 @@ async def _act_view(
     user_id = _user_id(update)
     s = services(context)
     dialog = await s.dialogs.get(user_id)
-    if dialog is not None and dialog.flow in (RESCHEDULE_FLOW, LOCATION_FLOW):
+    if dialog is not None and dialog.flow in CHANGE_FLOWS:
         await s.dialogs.clear(user_id)
     if not await _show_card(update, context, session_id, edit=True):
         await answer(update, context, "stale_button", alert=True)
@@ -381,7 +392,7 @@ async def _act_no(
     user_id = _user_id(update)
     s = services(context)
     dialog = await s.dialogs.get(user_id)
-    if dialog is not None and dialog.flow in (RESCHEDULE_FLOW, LOCATION_FLOW):
+    if dialog is not None and dialog.flow in CHANGE_FLOWS:
         await s.dialogs.clear(user_id)
     await answer(update, context)
     await edit_or_send(update, context, "sessions/nothing_changed")
@@ -394,7 +405,8 @@ async def _ask_for_change(
     dialog: Dialog,
     prompt: Callable[[Update, ContextTypes.DEFAULT_TYPE, Dialog], Awaitable[None]],
 ) -> None:
-    """Open the dialog of a change (new time, new place) if the session can still change."""
+    """Open the dialog of a change (new time, place, title and topics) if the session can
+    still change. The dialog keeps the ``updated_at`` the coordinator was shown (``seen``)."""
     s = services(context)
     session = await s.sessions.get(session_id)
     if session is None or session.kind == SessionKind.INDIVIDUAL:
@@ -406,6 +418,7 @@ async def _ask_for_change(
     if session.end_at <= utcnow():
         await _refuse(update, context, Outcome.PAST)
         return
+    dialog.data["seen"] = session.updated_at.isoformat()
     await s.dialogs.save(_user_id(update), dialog)
     await answer(update, context)
     await prompt(update, context, dialog)
@@ -443,6 +456,59 @@ async def _act_location_ask(
 ) -> None:
     dialog = Dialog(LOCATION_FLOW, "text", {"session_id": session_id})
     await _ask_for_change(update, context, session_id, dialog, prompt_location)
+
+
+async def _act_topics_ask(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session_id: int, args: list[str]
+) -> None:
+    dialog = Dialog(TOPICS_FLOW, "text", {"session_id": session_id})
+    await _ask_for_change(update, context, session_id, dialog, prompt_topics)
+
+
+async def _act_topics(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, session_id: int, args: list[str]
+) -> None:
+    """``sc:ttok`` — save the title and topics the coordinator confirmed, unless the session
+    was cancelled, ended or changed by someone else since they saw it."""
+    s = services(context)
+    user_id = _user_id(update)
+    dialog = await s.dialogs.get(user_id)
+    if (
+        dialog is None
+        or dialog.flow != TOPICS_FLOW
+        or dialog.step != "confirm"
+        or dialog.data.get("session_id") != session_id
+    ):
+        await answer(update, context, "stale_button", alert=True)
+        return
+    edit = TitleTopics(str(dialog.data["title"]), [str(t) for t in dialog.data["topics"]])
+    change = await s.sessions.edit_title_topics(
+        session_id, edit, expected=_seen(dialog), by=user_id
+    )
+    await s.dialogs.clear(user_id)
+    if change.outcome in (Outcome.NOT_FOUND, Outcome.CANCELLED, Outcome.PAST, Outcome.STALE):
+        await _refuse(update, context, change.outcome)
+        await edit_or_send(
+            update,
+            context,
+            "sessions/change_refused",
+            outcome=change.outcome.value,
+            title=edit.title,
+            topics=edit.topics,
+        )
+        return
+    await answer(update, context)
+    assert change.session is not None
+    await edit_or_send(
+        update,
+        context,
+        "sessions/changed",
+        session=change.session,
+        change="topics",
+        unchanged=change.outcome is Outcome.UNCHANGED,
+        notified=0,
+    )
+    await _show_card(update, context, session_id, edit=False)
 
 
 async def _act_cancel_ask(
@@ -635,6 +701,8 @@ _CARD_ACTIONS: dict[str, Any] = {
     "rp": _act_reschedule_ask,
     "rpok": _act_reschedule,
     "ln": _act_location_ask,
+    "tt": _act_topics_ask,
+    "ttok": _act_topics,
     "cx": _act_cancel_ask,
     "cxok": _act_cancel,
     "as": _act_attendance,
@@ -643,7 +711,7 @@ _CARD_ACTIONS: dict[str, Any] = {
 }
 
 
-# ---------------------------------------------------------------- reschedule and place dialogs
+# ---------------------------------------------------------------- reschedule, place, topics
 
 
 async def prompt_reschedule(
@@ -734,6 +802,98 @@ async def on_location_text(
     )
     await s.dialogs.clear(user_id)
     await _after_change(update, context, change, "location")
+
+
+def _seen(dialog: Dialog) -> datetime | None:
+    """The session's ``updated_at`` when the coordinator was shown it."""
+    seen = dialog.data.get("seen")
+    return datetime.fromisoformat(str(seen)) if seen else None
+
+
+async def prompt_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, dialog: Dialog) -> None:
+    session = await services(context).sessions.get(int(dialog.data.get("session_id", 0)))
+    if dialog.step == "confirm" and session is not None:
+        await _ask_topics_confirm(update, context, dialog, session)
+        return
+    await reply(update, context, "sessions/ask_topics", session=session, limits=TOPIC_LIMITS)
+
+
+async def _ask_topics_confirm(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, dialog: Dialog, session: Session
+) -> None:
+    sid = session.id
+    await reply(
+        update,
+        context,
+        "sessions/confirm_topics",
+        two_buttons(
+            context, "save_title_topics", cb("sc", "ttok", sid),
+            "cancel", cb("sc", "no", sid),
+        ),
+        session=session,
+        title=str(dialog.data["title"]),
+        topics=list(dialog.data["topics"]),
+    )
+
+
+async def on_topics_text(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, dialog: Dialog
+) -> None:
+    """The new title and topics in one message; typed again at the confirmation, it replaces
+    what was typed before."""
+    s = services(context)
+    user_id = _user_id(update)
+    if not await require_coordinator(update, context):
+        await s.dialogs.clear(user_id)
+        return
+    message = update.effective_message
+    assert message is not None
+    typed = message.text or ""
+    session_id = int(dialog.data.get("session_id", 0))
+    session = await s.sessions.get(session_id)
+    edit = parse_title_topics(typed, keep=session.topics if session else ())
+    if edit.error is not None:
+        await reply(
+            update,
+            context,
+            "sessions/bad_topics",
+            error=edit.error.value,
+            number=edit.number,
+            length=edit.length,
+            limits=TOPIC_LIMITS,
+            typed=typed.strip()[:TYPED_SHOWN],
+            clipped=len(typed.strip()) > TYPED_SHOWN,
+        )
+        return
+    check = await s.sessions.check_title_topics(session_id, edit, expected=_seen(dialog))
+    if check.outcome in (Outcome.NOT_FOUND, Outcome.CANCELLED, Outcome.PAST, Outcome.STALE):
+        await s.dialogs.clear(user_id)
+        await reply(
+            update,
+            context,
+            "sessions/change_refused",
+            outcome=check.outcome.value,
+            title=edit.title,
+            topics=edit.topics,
+        )
+        return
+    assert check.session is not None
+    if check.outcome is Outcome.UNCHANGED:
+        await s.dialogs.clear(user_id)
+        await reply(
+            update,
+            context,
+            "sessions/changed",
+            session=check.session,
+            change="topics",
+            unchanged=True,
+            notified=0,
+        )
+        return
+    dialog.step = "confirm"
+    dialog.data["title"], dialog.data["topics"] = edit.title, list(edit.topics)
+    await s.dialogs.save(user_id, dialog)
+    await _ask_topics_confirm(update, context, dialog, check.session)
 
 
 # ---------------------------------------------------------------- officers: answers, .ics
@@ -1251,6 +1411,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     ROUTER.dialog(ANNOUNCE_FLOW, text=on_new_text, prompt=prompt_new)
     ROUTER.dialog(RESCHEDULE_FLOW, text=on_reschedule_text, prompt=prompt_reschedule)
     ROUTER.dialog(LOCATION_FLOW, text=on_location_text, prompt=prompt_location)
+    ROUTER.dialog(TOPICS_FLOW, text=on_topics_text, prompt=prompt_topics)
     ROUTER.menu("menu_sessions", list_command)
     ROUTER.menu("menu_agenda", agenda_command)
     nudges.register(app)
