@@ -23,6 +23,7 @@ from bot.audience import Audience
 from bot.db import utcnow
 from bot.dialogs import Dialog
 from bot.models import Session, SessionKind, SessionStatus
+from bot.services import Services
 from bot.sessions import (
     EDIT_TITLE_MAX,
     KINDS,
@@ -431,18 +432,26 @@ async def _act_reschedule_ask(
     await _ask_for_change(update, context, session_id, dialog, prompt_reschedule)
 
 
+async def _confirming(s: Services, user_id: int, flow: str, session_id: int) -> Dialog | None:
+    """The user's dialog of ``flow`` waiting for its confirmation of ``session_id``, if any."""
+    dialog = await s.dialogs.get(user_id)
+    if (
+        dialog is None
+        or dialog.flow != flow
+        or dialog.step != "confirm"
+        or dialog.data.get("session_id") != session_id
+    ):
+        return None
+    return dialog
+
+
 async def _act_reschedule(
     update: Update, context: ContextTypes.DEFAULT_TYPE, session_id: int, args: list[str]
 ) -> None:
     s = services(context)
     user_id = _user_id(update)
-    dialog = await s.dialogs.get(user_id)
-    if (
-        dialog is None
-        or dialog.flow != RESCHEDULE_FLOW
-        or dialog.step != "confirm"
-        or dialog.data.get("session_id") != session_id
-    ):
+    dialog = await _confirming(s, user_id, RESCHEDULE_FLOW, session_id)
+    if dialog is None:
         await answer(update, context, "stale_button", alert=True)
         return
     start_at = datetime.fromisoformat(str(dialog.data["start"]))
@@ -472,13 +481,8 @@ async def _act_topics(
     was cancelled, ended or changed by someone else since they saw it."""
     s = services(context)
     user_id = _user_id(update)
-    dialog = await s.dialogs.get(user_id)
-    if (
-        dialog is None
-        or dialog.flow != TOPICS_FLOW
-        or dialog.step != "confirm"
-        or dialog.data.get("session_id") != session_id
-    ):
+    dialog = await _confirming(s, user_id, TOPICS_FLOW, session_id)
+    if dialog is None:
         await answer(update, context, "stale_button", alert=True)
         return
     edit = TitleTopics(str(dialog.data["title"]), [str(t) for t in dialog.data["topics"]])
