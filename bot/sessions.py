@@ -45,6 +45,9 @@ LOCATION_MAX = 500
 EDIT_TITLE_MAX = 300  # the column: an edited title may use all of it
 TOPICS_MAX = 12
 TOPIC_MAX = 200
+#: All topics together: with a 300-character title and a 500-character link and place, an
+#: invitation stays well under Telegram's 4096 characters.
+TOPICS_TOTAL_MAX = 1500
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 #: A first line that starts as a bullet: topics without a title.
 _TITLE_BULLET = re.compile(r"^[•·◦▪‣*\-–—]")
@@ -134,6 +137,7 @@ class TitleTopicsError(StrEnum):
     TITLE_LONG = "title_long"
     TOPIC_LONG = "topic_long"
     TOO_MANY = "too_many"
+    TOO_LONG = "too_long"  # all topics together
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,9 @@ def parse_title_topics(text: str, keep: Sequence[str] = ()) -> TitleTopics:
             return TitleTopics(
                 title, topics, TitleTopicsError.TOPIC_LONG, number=number, length=len(topic)
             )
+    total = sum(len(topic) for topic in topics)
+    if total > TOPICS_TOTAL_MAX:
+        return TitleTopics(title, topics, TitleTopicsError.TOO_LONG, length=total)
     return TitleTopics(title, topics)
 
 

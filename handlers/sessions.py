@@ -31,6 +31,7 @@ from bot.sessions import (
     TITLE_MAX,
     TOPIC_MAX,
     TOPICS_MAX,
+    TOPICS_TOTAL_MAX,
     Change,
     Outcome,
     Recipient,
@@ -65,7 +66,12 @@ RESCHEDULE_FLOW = "ses_reschedule"
 LOCATION_FLOW = "ses_location"
 TOPICS_FLOW = "ses_topics"
 CHANGE_FLOWS = (RESCHEDULE_FLOW, LOCATION_FLOW, TOPICS_FLOW)
-TOPIC_LIMITS = {"title_max": EDIT_TITLE_MAX, "topics_max": TOPICS_MAX, "topic_max": TOPIC_MAX}
+TOPIC_LIMITS = {
+    "title_max": EDIT_TITLE_MAX,
+    "topics_max": TOPICS_MAX,
+    "topic_max": TOPIC_MAX,
+    "topics_total_max": TOPICS_TOTAL_MAX,
+}
 TYPED_SHOWN = 3500  # what a refusal repeats of a typed message (Telegram's limit is 4096)
 PER_PAGE = 6
 ENTITIES_PER_PAGE = 6

@@ -75,6 +75,7 @@ def test_parsing_the_typed_title_and_topics() -> None:
         ("x" * 301, TitleTopicsError.TITLE_LONG),
         ("T\n" + "\n".join(f"- tema {n}" for n in range(13)), TitleTopicsError.TOO_MANY),
         ("T\n- corto\n- " + "a" * 201, TitleTopicsError.TOPIC_LONG),
+        ("T\n" + "\n".join("- " + "b" * 190 for _ in range(8)), TitleTopicsError.TOO_LONG),
     ]:
         assert parse_title_topics(typed).error is error, typed
     assert parse_title_topics("x" * 300).ok
