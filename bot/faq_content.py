@@ -27,7 +27,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.catalog import Catalog, Level, Network, fold, load_entities
+from bot.catalog import Catalog, EntityRow, Level, Network, fold, load_entities
 from bot.content_problems import ContentProblem
 from bot.plan import SAFE_LOADER, PlanData, PlanMonth, load_plan
 from bot.telegram_html import parse_telegram_html
@@ -39,7 +39,6 @@ __all__ = [
     "FaqSource",
     "PlanData",
     "PlanMonth",
-    "check_faq",
     "faq_files",
     "fold_question",
     "load_faq",
@@ -526,12 +525,8 @@ def _level_section(level: Level) -> str:
     return _section_from(level.source, "2.1 y 5.2")
 
 
-def _network_acronyms(content_dir: Path, catalog: Catalog) -> dict[str, str]:
-    """The acronym of each network's first entity that has one (MINSA for Salud, ...).
-
-    Problems of the entity file are reported by its own loader, not here.
-    """
-    rows, _ = load_entities(content_dir, catalog)
+def _network_acronyms(rows: Sequence[EntityRow]) -> dict[str, str]:
+    """The acronym of each network's first entity that has one (MINSA for Salud, ...)."""
     acronyms: dict[str, str] = {}
     for row in rows:
         if row.network and row.acronym and row.network not in acronyms:
@@ -539,9 +534,8 @@ def _network_acronyms(content_dir: Path, catalog: Catalog) -> dict[str, str]:
     return acronyms
 
 
-def _network_names(content_dir: Path, catalog: Catalog) -> dict[str, list[str]]:
+def _network_names(rows: Sequence[EntityRow]) -> dict[str, list[str]]:
     """Every acronym and alias of each network's entities, as folded words, in file order."""
-    rows, _ = load_entities(content_dir, catalog)
     names: dict[str, list[str]] = {}
     for row in rows:
         if row.network:
@@ -569,9 +563,8 @@ def _load_generated(
             problems.append(ContentProblem(GENERATED_FILE, "", f"{loc}: {error['msg']}"))
         return []
     builder = _Builder(content_dir, phrasing, catalog, problems)
-    builder.networks(
-        _network_acronyms(content_dir, catalog), _network_names(content_dir, catalog)
-    )
+    entities, _ = load_entities(content_dir, catalog)  # its problems are its loader's to report
+    builder.networks(_network_acronyms(entities), _network_names(entities))
     builder.levels()
     builder.single(phrasing.components_list, plan)
     builder.single(phrasing.government_levels, plan)
@@ -707,7 +700,3 @@ def load_faq(
     problems.extend(_check_all(located, known))
     return [item.entry for item in located], problems
 
-
-def check_faq(content_dir: Path, catalog: Catalog) -> list[ContentProblem]:
-    """Every problem of the FAQ and of the plan it is generated from (for ``content check``)."""
-    return load_faq(content_dir, catalog)[1]
