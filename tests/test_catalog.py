@@ -250,12 +250,20 @@ def test_shipped_entities(catalog: Catalog, entities: list[EntityRow]) -> None:
     assert all(row.network == "organismos-constitucionales-autonomos" for row in autonomous)
 
     executive = [row for row in entities if row.level == "poder-ejecutivo"]
-    heads = {row.network: row for row in executive}
-    assert len(executive) == 19 == len(heads)  # one head per sector network
+    heads: dict[str | None, EntityRow] = {}
+    for row in executive:  # each sector network's first row is its head, then its attached bodies
+        heads.setdefault(row.network, row)
     assert set(heads) == {n.code for n in catalog.networks_of("poder-ejecutivo")}
     assert heads["red-pcm"].name == "Presidencia del Consejo de Ministros"
     ministries = [row for row in executive if row.name.startswith("Ministerio")]
     assert len(ministries) == 18  # the PCM heads the 19th network
+    head_codes = {row.code for row in heads.values()}
+    assert {row.code for row in ministries} < head_codes
+    attached = [row for row in executive if row.code not in head_codes]
+    assert len(attached) >= 60
+    assert by_code["sunat"].network == "red-economia-finanzas"
+    assert by_code["inpe"].network == "red-justicia-derechos-humanos"
+    assert by_code["essalud"].network == "red-trabajo-promocion-empleo"
     assert heads["red-salud"].acronym == "MINSA"
     assert heads["red-cultura"].acronym == "MINCUL"
 

@@ -121,6 +121,23 @@ OFFICER_QUERIES: list[tuple[str, str]] = [
     ("bcr", "bcrp"),
     ("sbs", "sbs"),
     ("superintendencia de banca", "sbs"),
+    # attached bodies (organismos publicos adscritos) and the ministries' own programmes
+    ("sunat", "sunat"),
+    ("superintendencia de aduanas", "sunat"),
+    ("indecopi", "indecopi"),
+    ("migraciones", "migraciones"),
+    ("inpe", "inpe"),
+    ("senamhi", "senamhi"),
+    ("essalud", "essalud"),
+    ("seguro social de salud", "essalud"),
+    ("biblioteca nacional", "bnp"),
+    ("pension 65", "midis"),
+    ("policia nacional", "mininter"),
+    ("marina de guerra", "mindef"),
+    # regional governments by their seat
+    ("huaraz", "gr-ancash"),
+    ("gobierno regional chiclayo", "gr-lambayeque"),
+    ("goremad", "gr-madre-de-dios"),
 ]
 
 JUNK_QUERIES = ["asdfgh", "", "   ", "?!", "🙂🙂", "de la", "qwertyuiop", "xx", "…", "12345"]
@@ -204,7 +221,7 @@ def test_matches_are_sorted_bounded_and_limited(index: EntitySearchIndex) -> Non
 
 
 def test_entity_not_in_catalogue_is_not_confident(index: EntitySearchIndex) -> None:
-    assert not is_confident(index.search("sunat"))
+    assert not is_confident(index.search("sedapal"))
     assert not is_confident(index.search("municipalidad de miraflores"))
 
 

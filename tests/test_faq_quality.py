@@ -269,3 +269,20 @@ def test_own_off_topic_questions_are_not_answered() -> None:
         f"of {len(OWN_OFF_TOPIC)}: {answered}"
     )
     assert len(answered) <= MAX_OWN_OFF_TOPIC_ANSWERED * len(OWN_OFF_TOPIC), answered
+
+
+@pytest.mark.parametrize(
+    ("question", "network"),
+    [
+        ("soy de la sunat, que brechas tiene nuestra red", "red-economia-finanzas"),
+        ("trabajo en el inpe q componentes hay que reforzar", "red-justicia-derechos-humanos"),
+        ("senamhi prioridades icp", "red-ambiente"),
+        ("somos de essalud en que componentes estamos mal", "red-trabajo-promocion-empleo"),
+        ("soy de pension 65 q componentes priorizan", "red-desarrollo-inclusion-social"),
+        ("gobierno regional en huaraz q componentes tenemos que mejorar", "red-gr-ancash"),
+    ],
+)
+def test_attached_bodies_find_their_network(question: str, network: str) -> None:
+    """An officer who names an attached body, a programme or a regional seat gets that network."""
+    ids = [hit.entry.id for hit in real_index().ask(question).hits]
+    assert ids[:1] == [f"brechas-{network}"], ids

@@ -89,8 +89,9 @@ async def build_world(s: Services, telegram_ids: dict[str, int]) -> World:
             await s.officers.remove(officer_id, coordinator)
 
     # -- requests
-    async def create(key: str, officer: str | None, code: str, component: int | None,
-                     source: str = "bot") -> int:
+    async def create(
+        key: str, officer: str | None, code: str, component: int | None, source: str = "bot"
+    ) -> int:
         entity = await s.entities.by_code(code)
         assert entity is not None and entity.id is not None
         view = await s.assistance.create(
@@ -134,16 +135,20 @@ async def build_world(s: Services, telegram_ids: dict[str, int]) -> World:
 
     async def session(key: str, kind: str, start: datetime, audience: dict[str, object]) -> int:
         created = await sessions.create(
-            SessionDraft(kind=kind, title=TITLES[key], start_at=start, end_at=start + length,
-                         audience=audience),
+            SessionDraft(
+                kind=kind,
+                title=TITLES[key],
+                start_at=start,
+                end_at=start + length,
+                audience=audience,
+            ),
             by=coordinator,
         )
         world.sessions[key] = created.id or 0
         return created.id or 0
 
     async def convene(session_id: int, start: datetime) -> None:
-        done = await sessions.convene(session_id, by=coordinator,
-                                      now=start - timedelta(seconds=2))
+        done = await sessions.convene(session_id, by=coordinator, now=start - timedelta(seconds=2))
         assert done.new, "nobody convened"
 
     async def rsvp(session_id: int, start: datetime, key: str, yes: bool) -> None:
@@ -165,8 +170,7 @@ async def build_world(s: Services, telegram_ids: dict[str, int]) -> World:
     await rsvp(sid, start, "sara", True)
     await attended(sid, "rosa", "sara")
     start = at(0.4)  # sectoral (mandatory): Salud (Rosa, Raúl) and GR Cusco (Tito)
-    sid = await session("sectoral", "sectorial", start,
-                        {"networks": ["red-salud", "red-gr-cusco"]})
+    sid = await session("sectoral", "sectorial", start, {"networks": ["red-salud", "red-gr-cusco"]})
     await convene(sid, start)
     await rsvp(sid, start, "rosa", True)
     await rsvp(sid, start, "tito", True)
@@ -187,7 +191,9 @@ async def build_world(s: Services, telegram_ids: dict[str, int]) -> World:
     # an individual meeting already held (Programar on r3): never in the attendance report
     meeting_at = max(year_start, min(at(0.7), now - timedelta(hours=2)))
     await a.schedule(
-        r3, coordinator, name,
+        r3,
+        coordinator,
+        name,
         Meeting(meeting_at, "virtual", "https://meet.example.org/x", "Reunión", "", []),
     )
 
@@ -208,8 +214,12 @@ async def build_world(s: Services, telegram_ids: dict[str, int]) -> World:
         await db.execute(
             update(AssistanceRequest)
             .where(AssistanceRequest.id == r0)
-            .values(year=year - 1, number=9999, code=f"AT-{year - 1}-9999",
-                    created_at=year_start - timedelta(days=40))
+            .values(
+                year=year - 1,
+                number=9999,
+                code=f"AT-{year - 1}-9999",
+                created_at=year_start - timedelta(days=40),
+            )
         )
     world.codes["r0"] = f"AT-{year - 1}-9999"
     return world
@@ -240,7 +250,11 @@ async def test_report_figures(services: Services) -> None:
     assert _counts(coverage.total) == (shipped, 3, 4, 2, round(300 / shipped, 1))
     executive = sum(1 for e in services.content.entities if e.level == "poder-ejecutivo")
     assert _counts(_row(coverage.levels, "poder-ejecutivo")) == (
-        executive, 2, 3, 0, round(200 / executive, 1)
+        executive,
+        2,
+        3,
+        0,
+        round(200 / executive, 1),
     )
     regional = sum(1 for e in services.content.entities if e.level == "gobiernos-regionales")
     assert _counts(_row(coverage.levels, "gobiernos-regionales"))[1:4] == (1, 1, 1)
@@ -249,10 +263,23 @@ async def test_report_figures(services: Services) -> None:
     assert _counts(_row(coverage.levels, "gobiernos-locales")) == (1, 0, 0, 0, 0.0)
     assert [r.code for r in coverage.levels][:2] == ["poder-ejecutivo", "poder-judicial"]
     assert {r.code for r in coverage.levels} >= levels
-    assert _counts(_row(coverage.networks, "red-salud")) == (1, 1, 2, 0, 100.0)
-    assert _counts(_row(coverage.networks, "red-economia-finanzas")) == (1, 1, 1, 0, 100.0)
+
+    def in_network(code: str) -> int:  # the ministry and its attached bodies
+        return sum(1 for e in services.content.entities if e.network == code)
+
+    salud, mef, minem = (
+        in_network(c) for c in ("red-salud", "red-economia-finanzas", "red-energia-minas")
+    )
+    assert _counts(_row(coverage.networks, "red-salud")) == (salud, 1, 2, 0, round(100 / salud, 1))
+    assert _counts(_row(coverage.networks, "red-economia-finanzas")) == (
+        mef,
+        1,
+        1,
+        0,
+        round(100 / mef, 1),
+    )
     assert _counts(_row(coverage.networks, "red-gr-cusco")) == (1, 1, 1, 1, 100.0)
-    assert _counts(_row(coverage.networks, "red-energia-minas")) == (1, 0, 0, 0, 0.0)
+    assert _counts(_row(coverage.networks, "red-energia-minas")) == (minem, 0, 0, 0, 0.0)
     assert _row(coverage.networks, "red-salud").short_name == "Salud"
     # every network of the catalogue is listed, with the group entries of whole levels
     catalogue = [n.code for n in services.content.catalog.networks]
@@ -267,13 +294,19 @@ async def test_report_figures(services: Services) -> None:
     assert (q.total, q.open, q.closed, q.overdue, q.responded) == (6, 5, 1, 1, 4)
     assert q.median_first_response_hours == 20.0  # of 2, 10, 30 and 40 hours
     assert {c.key: c.count for c in q.by_status} == {
-        "new": 2, "assigned": 0, "scheduled": 1, "answered": 1, "waiting": 1, "closed": 1,
+        "new": 2,
+        "assigned": 0,
+        "scheduled": 1,
+        "answered": 1,
+        "waiting": 1,
+        "closed": 1,
     }
     assert [c.key for c in q.by_component] == [1, 2, 3, 4, 5, 6, 7, 8, 9, None]
     assert {c.key: c.count for c in q.by_component if c.count} == {7: 2, 2: 2, 8: 1, None: 1}
     assert q.by_component[6].name == "Canal de Denuncias"
     assert [(c.key, c.count) for c in q.by_network[2:]] == [
-        ("poder-judicial", 1), ("red-economia-finanzas", 1)
+        ("poder-judicial", 1),
+        ("red-economia-finanzas", 1),
     ]
     assert {c.key: c.count for c in q.by_network[:2]} == {"red-salud": 2, "red-gr-cusco": 2}
     assert q.by_network[-1].level_name == "Poder Ejecutivo"
@@ -286,7 +319,10 @@ async def test_report_figures(services: Services) -> None:
     assert group.mandatory is False and group.entities_convened is None
     assert group.attended_pct == 50.0
     assert (sectoral.invited, sectoral.accepted, sectoral.declined, sectoral.attended) == (
-        3, 2, 0, 1
+        3,
+        2,
+        0,
+        1,
     )
     assert (sectoral.entities_convened, sectoral.entities_present) == (2, 1)
     assert sectoral.present_pct == 50.0
@@ -325,8 +361,10 @@ def test_years() -> None:
 
 async def test_reporte_in_the_bot(fake: FakeTelegram, make_bot: BotFactory) -> None:
     ana = fake.user("Ana", last_name="Coordinadora")
-    people = {key: fake.user(name.split()[0], last_name=name.split()[1])
-              for key, (_, name, _) in OFFICERS.items()}
+    people = {
+        key: fake.user(name.split()[0], last_name=name.split()[1])
+        for key, (_, name, _) in OFFICERS.items()
+    }
     for user in (ana, people["rosa"]):
         await user.send("/ayuda")
     bot = await make_bot()
@@ -348,8 +386,9 @@ async def test_reporte_in_the_bot(fake: FakeTelegram, make_bot: BotFactory) -> N
     assert "Recibidas: 6 · Abiertas: 5 · Cerradas: 1" in text
     assert "Abiertas y vencidas sin respuesta: 1" in text
     assert "Mediana hasta la primera respuesta: 20.0 horas" in text
-    assert "Sesiones realizadas: 3 · Convocados: 7 · Confirmaron: 4 · Asistieron: 3 (42.9 %)" \
-        in text
+    assert (
+        "Sesiones realizadas: 3 · Convocados: 7 · Confirmaron: 4 · Asistieron: 3 (42.9 %)" in text
+    )
     assert "con al menos un asistente: 1 de 2 (50.0 %)" in text
     assert summary.buttons == ["Cobertura", "Solicitudes", "Asistencia", "📊 Descargar Excel"]
 
@@ -364,8 +403,11 @@ async def test_reporte_in_the_bot(fake: FakeTelegram, make_bot: BotFactory) -> N
     assert "Cobertura del directorio" in text and "Por nivel de gobierno" in text
     assert "• Poder Judicial: 0 de 1 (0.0 %) · 0 oficiales · 1 pendiente" in text
     assert f"Total: 3 de {shipped} ({300 / shipped:.1f} %)" in text
-    assert "• Salud: 1 de 1 (100.0 %) · 2 oficiales · 0 pendientes" in text
-    assert "⚠️ Energía y Minas: 0 de 1 (0.0 %)" in text
+    entities = bot.s.content.entities
+    in_salud = sum(1 for e in entities if e.network == "red-salud")  # MINSA and attached bodies
+    minem = sum(1 for e in entities if e.network == "red-energia-minas")
+    assert f"• Salud: 1 de {in_salud} ({100 / in_salud:.1f} %) · 2 oficiales · 0 pendientes" in text
+    assert f"⚠️ Energía y Minas: 0 de {minem} (0.0 %)" in text
     assert "(página 1 de 3)" in text and "GR Cusco" not in text
     await press(bot, ana, "Siguiente »", message=summary)
     text = current()
@@ -380,10 +422,18 @@ async def test_reporte_in_the_bot(fake: FakeTelegram, make_bot: BotFactory) -> N
     # Solicitudes
     await press(bot, ana, "Solicitudes", message=summary)
     text = current()
-    for line in ("• Nueva: 2", "• Reunión programada: 1", "• Cerrada: 1", "• Asignada: 0",
-                 "• 7. Canal de Denuncias: 2", "• 2. Gestión de Riesgos: 2", "• Otro tema: 1",
-                 "• Red de Integridad de Salud: 2", "• Poder Judicial: 1",
-                 "Con primera respuesta: 4 · Mediana hasta la primera respuesta: 20.0 horas"):
+    for line in (
+        "• Nueva: 2",
+        "• Reunión programada: 1",
+        "• Cerrada: 1",
+        "• Asignada: 0",
+        "• 7. Canal de Denuncias: 2",
+        "• 2. Gestión de Riesgos: 2",
+        "• Otro tema: 1",
+        "• Red de Integridad de Salud: 2",
+        "• Poder Judicial: 1",
+        "Con primera respuesta: 4 · Mediana hasta la primera respuesta: 20.0 horas",
+    ):
         assert line in text, line
     await press(bot, ana, "⬅️ Resumen", message=summary)
 
@@ -413,7 +463,15 @@ async def test_reporte_in_the_bot(fake: FakeTelegram, make_bot: BotFactory) -> N
     total = next(r for r in rows if r[0] == "Total")
     assert total[1:6] == (shipped, 3, pytest.approx(3 / shipped), 4, 2)
     salud = next(r for r in rows if r[1] == "Red de Integridad de Salud")
-    assert salud[:7] == ("Poder Ejecutivo", "Red de Integridad de Salud", 1, 1, 1.0, 2, 0)
+    assert salud[:7] == (
+        "Poder Ejecutivo",
+        "Red de Integridad de Salud",
+        in_salud,
+        1,
+        pytest.approx(1 / in_salud),
+        2,
+        0,
+    )
     network_header = next(i for i, r in enumerate(rows, start=1) if r[1] == "Red de integridad")
     assert coverage.cell(row=network_header, column=2).font.bold
     assert coverage.cell(row=network_header + 1, column=5).number_format == "0.0%"
@@ -428,8 +486,18 @@ async def test_reporte_in_the_bot(fake: FakeTelegram, make_bot: BotFactory) -> N
     assert rows[0][:4] == ("Fecha (hora de Lima)", "Sesión", "Tipo", "Obligatoria")
     assert [r[1] for r in rows[1:4]] == [TITLES["group"], TITLES["sectoral"], TITLES["empty"]]
     assert isinstance(rows[1][0], datetime)
-    assert rows[2][2:12] == ("Sectorial (obligatoria)", "Sí", 3, 2, 0, 1, pytest.approx(1 / 3),
-                             2, 1, 0.5)
+    assert rows[2][2:12] == (
+        "Sectorial (obligatoria)",
+        "Sí",
+        3,
+        2,
+        0,
+        1,
+        pytest.approx(1 / 3),
+        2,
+        1,
+        0.5,
+    )
     assert rows[4][0] == "Total" and rows[4][4:8] == (7, 4, 1, 3)
     assert len(attendance._charts) == 1
 
@@ -452,8 +520,14 @@ async def test_reporte_in_the_bot(fake: FakeTelegram, make_bot: BotFactory) -> N
     [refusal] = await say(bot, rosa, "/reporte")
     assert "solo para coordinadores" in (refusal.text or "")
     before = len(rosa.messages)
-    for view in (f"s:{year}", f"c:{year}:0", f"c:{year}:1", f"r:{year}", f"a:{year}:0",
-                 f"x:{year}"):
+    for view in (
+        f"s:{year}",
+        f"c:{year}:0",
+        f"c:{year}:1",
+        f"r:{year}",
+        f"a:{year}:0",
+        f"x:{year}",
+    ):
         record = await rosa.press_data(f"rp:{view}", refusal.message_id)
         await bot.settle()
         assert record.answered and record.alert, view
@@ -489,7 +563,8 @@ async def test_export_reporte_command(
     figures = {r[0]: r[1] for r in book["Solicitudes"].iter_rows(values_only=True) if r[0]}
     assert figures["Solicitudes del año"] == 1
     assert [r[1] for r in book["Asistencia"].iter_rows(min_row=2, values_only=True)] == [
-        TITLES["last_year"], None
+        TITLES["last_year"],
+        None,
     ]
     bad = await asyncio.to_thread(
         CliRunner().invoke, cli_app, ["export", "reporte", "--year", "1999"]
