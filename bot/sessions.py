@@ -483,8 +483,10 @@ class SessionService:
     # -- changes --------------------------------------------------------------------------
 
     async def _changeable(
-        self, s: AsyncSession, session_id: int, now: datetime
+        self, s: AsyncSession, session_id: int, now: datetime, expected: datetime | None = None
     ) -> tuple[Outcome, Session | None]:
+        """Whether the session can still change; STALE when ``expected`` (the ``updated_at``
+        the coordinator saw) is given and the session changed since."""
         session = await s.get(Session, session_id)
         if session is None or session.kind == SessionKind.INDIVIDUAL:  # moved from its request
             return Outcome.NOT_FOUND, None
@@ -492,15 +494,25 @@ class SessionService:
             return Outcome.CANCELLED, session
         if session.end_at <= now:
             return Outcome.PAST, session
+        if expected is not None and session.updated_at != expected:
+            return Outcome.STALE, session
         return Outcome.DONE, session
 
     async def reschedule(
-        self, session_id: int, start_at: datetime, *, by: int | None, now: datetime | None = None
+        self,
+        session_id: int,
+        start_at: datetime,
+        *,
+        by: int | None,
+        expected: datetime | None = None,
+        now: datetime | None = None,
     ) -> Change:
-        """Move the session keeping its duration; reminders follow."""
+        """Move the session keeping its duration; reminders follow. ``expected`` is the
+        ``updated_at`` the coordinator saw: any other value means someone changed the session
+        since, and nothing is saved (STALE)."""
         now = now or utcnow()
         async with self.db.session() as s:
-            outcome, session = await self._changeable(s, session_id, now)
+            outcome, session = await self._changeable(s, session_id, now, expected)
             if outcome is not Outcome.DONE or session is None:
                 return Change(outcome, session)
             previous = session.start_at
@@ -515,17 +527,24 @@ class SessionService:
         return Change(Outcome.DONE, session, notify, previous)
 
     async def change_location(
-        self, session_id: int, typed: str, *, by: int | None, now: datetime | None = None
+        self,
+        session_id: int,
+        typed: str,
+        *,
+        by: int | None,
+        expected: datetime | None = None,
+        now: datetime | None = None,
     ) -> Change:
         """The typed text is the whole new location: a web address (the link), a place, or
-        both; the modality follows (virtual, presencial, or mixta for both)."""
+        both; the modality follows (virtual, presencial, or mixta for both). ``expected`` as
+        in :meth:`reschedule`."""
         now = now or utcnow()
         link, place = split_location(typed)
         link = link[:LOCATION_MAX] if link else None
         place = place[:LOCATION_MAX] if place else None
         modality = "mixta" if link and place else "virtual" if link else "presencial"
         async with self.db.session() as s:
-            outcome, session = await self._changeable(s, session_id, now)
+            outcome, session = await self._changeable(s, session_id, now, expected)
             if outcome is not Outcome.DONE or session is None:
                 return Change(outcome, session)
             if not (link or place):
@@ -560,11 +579,9 @@ class SessionService:
         expected: datetime | None,
         now: datetime,
     ) -> Change:
-        outcome, session = await self._changeable(s, session_id, now)
+        outcome, session = await self._changeable(s, session_id, now, expected)
         if outcome is not Outcome.DONE or session is None:
             return Change(outcome, session)
-        if expected is not None and session.updated_at != expected:
-            return Change(Outcome.STALE, session)
         if (session.title, list(session.topics or [])) == (edit.title, list(edit.topics)):
             return Change(Outcome.UNCHANGED, session)
         return Change(Outcome.DONE, session)

@@ -461,9 +461,13 @@ async def _act_reschedule(
         await answer(update, context, "stale_button", alert=True)
         return
     start_at = datetime.fromisoformat(str(dialog.data["start"]))
-    change = await s.sessions.reschedule(session_id, start_at, by=user_id)
+    change = await s.sessions.reschedule(
+        session_id, start_at, by=user_id, expected=_seen(dialog)
+    )
     await s.dialogs.clear(user_id)
-    await _after_change(update, context, change, "rescheduled")
+    await _after_change(
+        update, context, change, "rescheduled", typed=str(dialog.data.get("typed") or "")
+    )
 
 
 async def _act_location_ask(
@@ -554,14 +558,23 @@ async def _act_cancel(
 
 
 async def _after_change(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, change: Change, kind: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    change: Change,
+    kind: str,
+    *,
+    typed: str = "",
 ) -> None:
-    """Tell the coordinator what happened and send the notice to the invitees, if any."""
-    if change.outcome in (Outcome.NOT_FOUND, Outcome.CANCELLED, Outcome.PAST):
+    """Tell the coordinator what happened and send the notice to the invitees, if any. A
+    refusal gives back what the coordinator ``typed``, so that nothing is lost."""
+    if change.outcome in (Outcome.NOT_FOUND, Outcome.CANCELLED, Outcome.PAST, Outcome.STALE):
         if update.callback_query is not None:
             await _refuse(update, context, change.outcome)
-        else:
-            await reply(update, context, "sessions/change_refused", outcome=change.outcome.value)
+            if change.outcome is not Outcome.STALE:  # the alert says it all
+                return
+        await reply(
+            update, context, "sessions/change_refused", outcome=change.outcome.value, typed=typed
+        )
         return
     if update.callback_query is not None:
         await answer(update, context)
@@ -782,6 +795,7 @@ async def on_reschedule_text(
         return
     dialog.step = "confirm"
     dialog.data["start"] = parsed.value.isoformat()
+    dialog.data["typed"] = typed[:100]
     await s.dialogs.save(user_id, dialog)
     await _ask_reschedule_confirm(update, context, dialog, session)
 
@@ -808,10 +822,10 @@ async def on_location_text(
         await reply(update, context, "sessions/invalid", error="location", typed=typed[:100])
         return
     change = await s.sessions.change_location(
-        int(dialog.data.get("session_id", 0)), typed, by=user_id
+        int(dialog.data.get("session_id", 0)), typed, by=user_id, expected=_seen(dialog)
     )
     await s.dialogs.clear(user_id)
-    await _after_change(update, context, change, "location")
+    await _after_change(update, context, change, "location", typed=typed)
 
 
 def _seen(dialog: Dialog) -> datetime | None:

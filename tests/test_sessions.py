@@ -20,7 +20,7 @@ from bot.models import (
     SessionInvite,
     SessionStatus,
 )
-from bot.sessions import SessionDraft
+from bot.sessions import Outcome, SessionDraft
 from scheduling.broadcast import engine_of
 from scheduling.nudges import send_nudges
 from tests.conftest import BotFactory, BotHarness
@@ -324,6 +324,54 @@ async def test_changes_without_invitees_send_nothing(
     [row] = await rows(bot, Session, Session.id == session.id)
     assert row.status == SessionStatus.CANCELLED and row.sequence == 2
     assert [m.body for m in ana.messages if "Sesión" in m.body] == []
+
+
+async def test_reschedule_and_place_changed_meanwhile_are_refused(
+    fake: FakeTelegram, make_bot: BotFactory
+) -> None:
+    """Two coordinators on one session: the later confirmation does not undo the earlier
+    change, and gets back what it typed."""
+    bot, coordinator = await world(fake, make_bot)
+    other = fake.user("Omar", last_name="Otro")
+    await bot.appoint(other)
+    session = await new_session(bot, coordinator, title="Sesión disputada")
+    target = (utcnow() + timedelta(days=30)).astimezone(bot.s.settings.tz)
+    typed = f"{target:%d/%m} 16:45"
+
+    card = await open_card(bot, coordinator, "Sesión disputada")
+    await press(bot, coordinator, "🔁 Reprogramar", message=card)
+    confirm = (await say(bot, coordinator, typed))[-1]
+    moved = await bot.s.sessions.reschedule(
+        session.id or 0, session.start_at + timedelta(days=2), by=other.id
+    )
+    assert moved.outcome is Outcome.DONE and moved.session is not None
+    record = await coordinator.press_data(
+        confirm.button_data("✅ Confirmar nueva fecha"), confirm.message_id
+    )
+    await bot.settle()
+    assert record.alert
+    assert "Otra persona cambió esa sesión" in coordinator.last.text  # type: ignore[union-attr]
+    assert typed in coordinator.last.text  # type: ignore[union-attr]
+    [row] = await rows(bot, Session, Session.id == session.id)
+    assert row.start_at == moved.session.start_at and row.edited_by == other.id
+    assert await bot.s.dialogs.get(coordinator.id) is None
+
+    card = await open_card(bot, coordinator, "Sesión disputada")
+    await press(bot, coordinator, "📍 Cambiar enlace o lugar", message=card)
+    await bot.s.sessions.change_location(session.id or 0, "Sala B, piso 3", by=other.id)
+    replies = await say(bot, coordinator, "https://reuniones.example.gob.pe/sala-carla")
+    assert "Otra persona cambió esa sesión" in replies[-1].text
+    assert "https://reuniones.example.gob.pe/sala-carla" in replies[-1].text
+    [row] = await rows(bot, Session, Session.id == session.id)
+    assert row.place == "Sala B, piso 3" and row.link is None
+
+    # without anyone else, the same steps go through
+    card = await open_card(bot, coordinator, "Sesión disputada")
+    await press(bot, coordinator, "📍 Cambiar enlace o lugar", message=card)
+    await say(bot, coordinator, "https://reuniones.example.gob.pe/sala-carla")
+    [row] = await rows(bot, Session, Session.id == session.id)
+    assert row.link == "https://reuniones.example.gob.pe/sala-carla"
+    assert fake.errors() == [] and fake.unanswered_callback_queries() == []
 
 
 # ---------------------------------------------------------------- refusals and stale input
