@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -109,7 +109,7 @@ class FaqService:
         """Rank without recording (the CLI, inline mode)."""
         calculated = self._calculator(text)
         if calculated is not None:
-            return calculated
+            return self._with_related(calculated, text, limit)
         if len(_MEANINGFUL.findall(text)) < 2:
             return Answer("too_short")
         result = self.knowledge.index.ask(text[:QUESTION_MAX], limit=limit)
@@ -147,6 +147,18 @@ class FaqService:
         related = [self.entry(i) for i in (rating.band.entry, scale.entry, rounding) if i]
         hits = [FaqHit(e, 1.0) for e in related if e is not None]
         return Answer("calculator", hits, rating=rating, stage=stage)
+
+    def _with_related(self, calculated: Answer, text: str, limit: int) -> Answer:
+        """The calculator's entries, then the ranker's for the rest of the question ("¿cuánto
+        nos falta para pasar a la etapa 3?"), without repeating one, up to ``limit``."""
+        seen = {hit.entry.id for hit in calculated.hits}
+        related = [
+            hit
+            for hit in self.knowledge.index.ask(text[:QUESTION_MAX], limit=limit).hits
+            if hit.entry.id not in seen
+        ]
+        hits = [*calculated.hits, *related][:limit]
+        return replace(calculated, hits=hits)
 
     def _calculator(self, text: str) -> Answer | None:
         try:

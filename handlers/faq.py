@@ -218,7 +218,7 @@ async def on_inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 description=label(context, "inline_description"),
             )
         )
-    if result.band in ("answer", "suggest"):
+    if result.band in ("answer", "suggest", "calculator"):  # after a rating: its entries
         for hit in result.hits:
             text = render(context, "faq/inline_answer", entry=hit.entry)
             articles.append(

@@ -54,8 +54,8 @@ def test_entities_import_is_idempotent_and_reports(tmp_path: Path) -> None:
     good = tmp_path / "entidades.csv"
     good.write_text(
         HEADER
-        + "essalud,Seguro Social de Salud,EsSalud,Poder Ejecutivo,"
-        + "Red de Integridad de Trabajo y Promoción del Empleo,essalud\n"
+        + "hnal,Hospital Nacional Arzobispo Loayza,HNAL,Poder Ejecutivo,"
+        + "Red de Integridad de Salud,Hospital Loayza\n"
         + "minsa,Ministerio de Salud (nombre actualizado),MINSA,poder-ejecutivo,red-salud,\n",
         encoding="utf-8",
     )

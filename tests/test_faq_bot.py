@@ -151,6 +151,11 @@ async def test_inline_query_answered(fake: FakeTelegram, make_bot: BotFactory) -
     first = rated.results[0]
     assert first["title"] == "Etapa 2, puntaje 1.75: Aceptable"
     assert "Aceptable" in first["input_message_content"]["message_text"]
+    # then the entries on that rating and on the scale, to share as well
+    titles = [r["title"] for r in rated.results[1:]]
+    assert titles[:2] == [
+        bot.s.faq.knowledge.entries[i].question[:100] for i in ("icp-aceptable", "icp-escala")
+    ]
     assert fake.errors() == []
 
 
