@@ -286,3 +286,23 @@ def test_attached_bodies_find_their_network(question: str, network: str) -> None
     """An officer who names an attached body, a programme or a regional seat gets that network."""
     ids = [hit.entry.id for hit in real_index().ask(question).hits]
     assert ids[:1] == [f"brechas-{network}"], ids
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("q asistencias hay en el quinto mes", "cronograma-mayo"),
+        ("temas del mes 7", "cronograma-julio"),
+        ("que sesiones hay para el dia de la madre", "cronograma-mayo"),
+        ("capacitaciones de fiestas patrias", "cronograma-julio"),
+        ("q hay en agos", "cronograma-agosto"),
+        ("sesiones del ultimo mes de las asistencias", "cronograma-octubre"),
+        ("en que esta debil el gobierno regional puneno", "brechas-red-gr-puno"),
+        ("brechas del gore cuzqueño", "brechas-red-gr-cusco"),
+        ("cuantas fases tiene la evaluacion del icp", "icp-cuantas-etapas"),
+    ],
+)
+def test_months_regions_and_stages_in_officers_words(question: str, expected: str) -> None:
+    """A month by its number or its date, a region by its people's name, a stage as "fase"."""
+    ids = [hit.entry.id for hit in real_index().ask(question).hits]
+    assert ids[:1] == [expected], ids
