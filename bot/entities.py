@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from bot.catalog import Catalog, EntityRow
 from bot.content_problems import ContentProblem
@@ -95,17 +95,20 @@ class EntityDirectory:
             ).scalar_one_or_none()
 
     async def page_of_network(self, network: str, page: int, per_page: int) -> Page:
+        """A page of the network's active entities: its head first (the ministry, the regional
+        government: the first of the network to be loaded), then the others by name."""
         async with self._db.session() as session:
             condition = (Entity.network == network) & Entity.active.is_(True)  # type: ignore[attr-defined]
             total = int((await session.execute(select(func.count()).where(condition))).scalar_one())
             pages = max(1, -(-total // per_page))
             page = min(max(page, 0), pages - 1)
+            head = select(func.min(Entity.id)).where(condition).scalar_subquery()
             items = (
                 (
                     await session.execute(
                         select(Entity)
                         .where(condition)
-                        .order_by(Entity.name)
+                        .order_by(case((Entity.id == head, 0), else_=1), Entity.name)
                         .offset(page * per_page)
                         .limit(per_page)
                     )

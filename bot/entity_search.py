@@ -80,6 +80,20 @@ class SearchableEntity:
     level_name: str | None = None
 
 
+BUTTON_LABEL_MAX = 60  # characters of an entity's name on a button
+
+
+def button_label(name: str, acronym: str | None, width: int = BUTTON_LABEL_MAX) -> str:
+    """An entity's name for a button: whole when it fits, else its acronym first and the name
+    shortened with "…" ("INDECOPI · Instituto Nacional de Defensa de la Competencia…"), so two
+    long names that begin alike stay apart."""
+    if len(name) <= width:
+        return name
+    if acronym and fold(acronym) not in fold(name).split():
+        name = f"{acronym} · {name}"
+    return name[: width - 1].rstrip(" ,·") + "…"
+
+
 @dataclass(frozen=True, slots=True)
 class EntityMatch:
     """One result: the entity's id and name, a 0–100 score, and whether it is a sure pick."""
@@ -88,6 +102,11 @@ class EntityMatch:
     name: str
     score: float
     confident: bool = False
+    acronym: str | None = None
+
+    @property
+    def label(self) -> str:
+        return button_label(self.name, self.acronym)
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +395,7 @@ class EntitySearchIndex:
                     name=entity.name,
                     score=round(min(score, 100.0), 1),
                     confident=confident and position == 0,
+                    acronym=entity.acronym,
                 )
             )
         return matches

@@ -482,7 +482,7 @@ async def _record_search(
         dialog.data["entity_id"] = int(matches[0].id)
         await _advance(update, context, dialog)
         return
-    rows = [[button(m.name[:60], cb("sq", "ent", m.id))] for m in matches]
+    rows = [[button(m.label, cb("sq", "ent", m.id))] for m in matches]
     await reply(update, context, "assistance/record_entity_choices", inline(rows),
                 typed=text[:200])
 

@@ -190,7 +190,7 @@ async def _pick_entity(
         else:
             await _list_officers(update, context, int(matches[0].id))
         return
-    rows = [[button(m.name[:60], cb(prefix, "ent", m.id))] for m in matches]
+    rows = [[button(m.label, cb(prefix, "ent", m.id))] for m in matches]
     await reply(update, context, "coordination/entity_choices", inline(rows), typed=query[:200])
 
 

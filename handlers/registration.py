@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.db import utcnow
 from bot.dialogs import Dialog
+from bot.entity_search import button_label
 from bot.invitations import InvitationProblem, looks_like_invitation
 from bot.models import OfficerStatus
 from bot.officers import RegistrationDraft, SubmitOutcome
@@ -327,7 +328,7 @@ async def _search(
         await s.dialogs.save(user.id, dialog)
         await _ask_entity_confirm(update, context, int(matches[0].id), edit=False)
         return
-    rows = [[button(m.name[:60], cb(PREFIX, "ent", m.id))] for m in matches]
+    rows = [[button(m.label, cb(PREFIX, "ent", m.id))] for m in matches]
     rows.append([button(label(context, "none_of_these"), cb(PREFIX, "levels"))])
     await reply(update, context, "registration/entity_choices", inline(rows), typed=text[:200])
 
@@ -429,7 +430,9 @@ async def _show_network(
         await answer(update, context, "stale_button")
         return
     page = await s.entities.page_of_network(code, page_no, PER_PAGE)
-    rows = [[button(e.name[:60], cb(PREFIX, "ent", e.id))] for e in page.items]
+    rows = [
+        [button(button_label(e.name, e.acronym), cb(PREFIX, "ent", e.id))] for e in page.items
+    ]
     nav = []
     if page.page > 0:
         nav.append(button(label(context, "page_prev"), cb(PREFIX, "net", code, page.page - 1)))

@@ -1260,7 +1260,7 @@ async def _search_entity(
         await _choose_entity(update, context, dialog, int(matches[0].id))
         return
     p = _prefix(dialog)
-    rows = [[button(m.name[:60], cb(p, "e", m.id))] for m in matches]
+    rows = [[button(m.label, cb(p, "e", m.id))] for m in matches]
     rows.append([button(label(context, "cancel"), cb(p, "x"))])
     await reply(update, context, "sessions/entity_choices", inline(rows), typed=typed[:100])
 

@@ -11,8 +11,10 @@ import pytest
 
 from bot.catalog import DEFAULT_CONTENT_DIR, Catalog, load_catalog, load_entities
 from bot.entity_search import (
+    BUTTON_LABEL_MAX,
     EntitySearchIndex,
     SearchableEntity,
+    button_label,
     is_confident,
     load_search_vocabulary,
     searchable_entities,
@@ -312,3 +314,23 @@ def test_cold_search_is_fast_on_2000_entities() -> None:
     start = time.perf_counter()
     index.search("municipalidad distrital de huachuma")
     assert (time.perf_counter() - start) * 1000 < 50
+
+
+def test_button_labels_keep_long_names_apart(index: EntitySearchIndex) -> None:
+    assert button_label("Ministerio de Salud", "MINSA") == "Ministerio de Salud"
+    long_name = (
+        "Instituto Nacional de Defensa de la Competencia y de la Protección de la Propiedad "
+        "Intelectual"
+    )
+    label = button_label(long_name, "INDECOPI")
+    assert label.startswith("INDECOPI · Instituto Nacional de Defensa de la Compe")
+    assert label.endswith("…") and len(label) <= BUTTON_LABEL_MAX
+    plain = button_label(long_name, None)
+    assert plain.startswith("Instituto Nacional de Defensa") and plain.endswith("…")
+    assert len(plain) <= BUTTON_LABEL_MAX
+    # the search results carry the acronym for their buttons
+    [match] = index.search("indecopi", limit=1)
+    assert match.label.startswith("INDECOPI · ")
+    ositran = index.search("ositran", limit=1)[0].label
+    osiptel = index.search("osiptel", limit=1)[0].label
+    assert ositran != osiptel  # both "Organismo Supervisor de la Inversión…"

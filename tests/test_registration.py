@@ -38,8 +38,12 @@ async def test_registration_by_menu_and_approval(fake: FakeTelegram, make_bot: B
     await press(bot, officer, "Poder Ejecutivo")
     assert "página 1 de 2" in officer.last.text
     await press(bot, officer, "Siguiente »")
-    await press(bot, officer, "Salud (1)")
+    salud = [e for e in bot.s.content.entities if e.network == "red-salud"]
+    await press(bot, officer, f"Salud ({len(salud)})")
     assert "Red de Integridad de Salud" in officer.last.text
+    # the ministry first, then its attached bodies by name
+    others = sorted(e.name for e in salud if e.code != "minsa")
+    assert officer.last.buttons[: len(salud)] == ["Ministerio de Salud", *others]
     await press(bot, officer, "Ministerio de Salud")
     assert "¿Su entidad es esta?" in officer.last.text
     await press(bot, officer, "✅ Sí, es mi entidad")
@@ -210,7 +214,7 @@ async def test_editing_from_the_summary(fake: FakeTelegram, make_bot: BotFactory
     replies = await say(bot, user, "iris@minedu.gob.pe")
     assert "iris@minedu.gob.pe" in replies[-1].text and "Revise sus datos" in replies[-1].text
     await press(bot, user, "✏️ Entidad")
-    await say(bot, user, "sunat ministerio de economia")
+    await say(bot, user, "ministerio de economia")
     await press(bot, user, "✅ Sí, es mi entidad")
     assert "Ministerio de Economía y Finanzas" in user.last.text
     assert "Iris Vega Luna" in user.last.text  # nothing typed before was lost

@@ -197,10 +197,10 @@ async def test_announcement_to_a_level_and_to_an_entity_chosen_among_matches(
     assert "No encontré una entidad" in replies[0].text
     replies = await say(bot, coordinator, "ministerio")
     assert "Encontré varias entidades" in replies[-1].text
-    await press(bot, coordinator, "Ministerio de Cultura", message=replies[-1])
-    await say(bot, coordinator, "Solo para Cultura.")
+    await press(bot, coordinator, "Ministerio de Defensa", message=replies[-1])
+    await say(bot, coordinator, "Solo para Defensa.")
     confirm = coordinator.messages[-1]
-    assert "Ministerio de Cultura" in confirm.text
+    assert "Ministerio de Defensa" in confirm.text
     assert "no tiene oficiales aprobados" in confirm.text
     await press(bot, coordinator, "Cancelar", message=confirm)
     assert "no se envió el comunicado" in fake.message(coordinator.id, confirm.message_id).text  # type: ignore[union-attr]
