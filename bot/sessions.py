@@ -277,6 +277,32 @@ def _touch(session: Session, by: int | None, now: datetime) -> None:
     session.edited_by = by
 
 
+def _touched(
+    values: dict[str, Any], session: Session, by: int | None, now: datetime
+) -> dict[str, Any]:
+    """``values`` plus what :func:`_touch` changes, for :func:`_write_if_unchanged`."""
+    return {**values, "sequence": session.sequence + 1, "updated_at": now, "edited_by": by}
+
+
+async def _write_if_unchanged(s: AsyncSession, session: Session, values: dict[str, Any]) -> bool:
+    """``UPDATE … WHERE updated_at = <the value read>``: of two changes made from the same
+    version, one is written and the other gets False (nothing written). The session is
+    refreshed after the write."""
+    result = await s.execute(
+        update(Session)
+        .where(
+            Session.id == session.id,  # type: ignore[arg-type]
+            Session.updated_at == session.updated_at,  # type: ignore[arg-type]
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    await s.refresh(session)
+    return True
+
+
 # ---------------------------------------------------------------- the service
 
 
@@ -519,9 +545,9 @@ class SessionService:
             if start_at == previous:
                 return Change(Outcome.UNCHANGED, session)
             duration = session.end_at - session.start_at
-            session.start_at, session.end_at = start_at, start_at + duration
-            _touch(session, by, now)
-            await s.flush()
+            moved = {"start_at": start_at, "end_at": start_at + duration}
+            if not await _write_if_unchanged(s, session, _touched(moved, session, by, now)):
+                return Change(Outcome.STALE, session)
             await plan_reminders(s, session_id, self.offsets, now=now)
             notify = await self._invitees(s, session_id)
         return Change(Outcome.DONE, session, notify, previous)
@@ -551,9 +577,9 @@ class SessionService:
                 return Change(Outcome.UNCHANGED, session)
             if (link, place, modality) == (session.link, session.place, session.modality):
                 return Change(Outcome.UNCHANGED, session)
-            session.link, session.place, session.modality = link, place, modality
-            _touch(session, by, now)
-            await s.flush()
+            placed = {"link": link, "place": place, "modality": modality}
+            if not await _write_if_unchanged(s, session, _touched(placed, session, by, now)):
+                return Change(Outcome.STALE, session)
             notify = await self._invitees(s, session_id)
         return Change(Outcome.DONE, session, notify)
 
@@ -608,18 +634,11 @@ class SessionService:
             session = plan.session
             if plan.outcome is not Outcome.DONE or session is None:
                 return plan
-            result = await s.execute(
-                update(Session)
-                .where(
-                    Session.id == session_id,  # type: ignore[arg-type]
-                    Session.updated_at == session.updated_at,  # type: ignore[arg-type]
-                )
-                .values(title=edit.title, topics=list(edit.topics), updated_at=now, edited_by=by)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
+            edited = {"title": edit.title, "topics": list(edit.topics)}
+            if not await _write_if_unchanged(
+                s, session, {**edited, "updated_at": now, "edited_by": by}
+            ):
                 return Change(Outcome.STALE, session)
-            await s.refresh(session)
         return Change(Outcome.DONE, session)
 
     async def cancel(

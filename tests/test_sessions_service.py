@@ -3,6 +3,7 @@ reminders, the typed location, the iCalendar fields a change touches."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -161,3 +162,43 @@ async def test_individual_meetings_belong_to_their_request(services: Services) -
     moved = await services.sessions.reschedule(meeting_id, start + timedelta(days=1), by=1)
     assert moved.outcome is Outcome.NOT_FOUND
     assert (await services.sessions.convene_preview(meeting_id)).outcome is Outcome.NOT_FOUND
+
+
+async def test_two_changes_from_the_same_view_only_one_wins(services: Services) -> None:
+    """Two coordinators confirm a new time (or place) for a session they saw at the same
+    ``updated_at``: one change is saved, the other is refused as STALE, never both."""
+    start = (utcnow() + timedelta(days=10)).replace(microsecond=0)
+    session = await services.sessions.create(
+        SessionDraft(
+            kind="grupal",
+            title="Sesión en carrera",
+            start_at=start,
+            end_at=start + timedelta(hours=2),
+        ),
+        by=1,
+    )
+    seen = session.updated_at
+    moved = await asyncio.gather(
+        *(
+            services.sessions.reschedule(
+                session.id or 0, start + timedelta(days=n), by=n, expected=seen
+            )
+            for n in (1, 2)
+        )
+    )
+    assert sorted(c.outcome.value for c in moved) == ["done", "stale"]
+    winner = next(c for c in moved if c.outcome is Outcome.DONE)
+    row = await services.sessions.get(session.id or 0)
+    assert row is not None and winner.session is not None
+    assert (row.start_at, row.sequence) == (winner.session.start_at, 1)
+
+    seen = row.updated_at
+    placed = await asyncio.gather(
+        *(
+            services.sessions.change_location(session.id or 0, f"Sala {n}", by=n, expected=seen)
+            for n in (1, 2)
+        )
+    )
+    assert sorted(c.outcome.value for c in placed) == ["done", "stale"]
+    row = await services.sessions.get(session.id or 0)
+    assert row is not None and row.place in ("Sala 1", "Sala 2") and row.sequence == 2
