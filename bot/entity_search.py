@@ -25,7 +25,10 @@ About 1–4 ms per query on 2,000 entities.
 
 A result list is *confident* when the best match scores at least ``CONFIDENT_SCORE`` and leads
 the next by ``CONFIDENT_MARGIN``; only then ``matches[0].confident`` is true. Matches below
-``MIN_SCORE`` are dropped, so junk returns nothing.
+``MIN_SCORE`` are dropped, so junk returns nothing. A query of several words that matches nothing
+as a whole ("sunat mef", "oficina de integridad sunat") is scored again by each run of
+consecutive words, each entity keeping its best score: the officer chooses among them (never
+confident).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ VOCABULARY_FILE = "catalog/search_abbreviations.yaml"
 MIN_SCORE = 60.0
 CONFIDENT_SCORE = 85.0
 CONFIDENT_MARGIN = 10.0
+PARTIAL_MAX_WORDS = 8  # a query that matches nothing is retried in parts up to this many words
 CONTEXT_FACTOR = 0.7
 QUERY_WEIGHT = 0.85
 KEY_WEIGHT = 0.15
@@ -332,6 +336,51 @@ class EntitySearchIndex:
         words = list(dict.fromkeys(self._normalize(query[:MAX_QUERY_CHARS])))[:MAX_QUERY_WORDS]
         if not words:
             return []
+        entity_scores = self._entity_scores(words)
+        partial = not entity_scores and len(words) > 1
+        if partial:
+            # Nothing matches the whole query ("sunat mef", "oficina de integridad sunat"):
+            # what each run of consecutive words finds ("ministerio economia" in "ministerio de
+            # economia sede central"), to choose from, never a sure pick.
+            n = min(len(words), PARTIAL_MAX_WORDS)
+            for start in range(n):
+                for end in range(start + 1, n + 1):
+                    if end - start == len(words):
+                        continue
+                    for entity_index, score in self._entity_scores(words[start:end]).items():
+                        best = entity_scores.get(entity_index, 0.0)
+                        entity_scores[entity_index] = max(best, score)
+        if not entity_scores:
+            return []
+        name_rank = self._name_rank
+        ranked = heapq.nsmallest(
+            max(limit, 2),
+            entity_scores.items(),
+            key=lambda item: (-item[1], name_rank[item[0]]),
+        )
+        top_score = ranked[0][1]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        confident = (
+            not partial
+            and top_score >= CONFIDENT_SCORE
+            and top_score - runner_up >= CONFIDENT_MARGIN
+        )
+        matches: list[EntityMatch] = []
+        for position, (entity_index, score) in enumerate(ranked[:limit]):
+            entity = self._entities[entity_index]
+            matches.append(
+                EntityMatch(
+                    id=entity.id,
+                    name=entity.name,
+                    score=round(min(score, 100.0), 1),
+                    confident=confident and position == 0,
+                    acronym=entity.acronym,
+                )
+            )
+        return matches
+
+    def _entity_scores(self, words: Sequence[str]) -> dict[int, float]:
+        """Each matching entity's score (at least ``MIN_SCORE``) for the normalised ``words``."""
         similar = [self._similar(word) for word in words]
         weighted = [(sims, weight / total) for sims, weight, total in self._weights(similar)]
         # Best similarity of each vocabulary word to any query word, for the key coverage.
@@ -374,31 +423,7 @@ class EntitySearchIndex:
             for entity_index in self._key_entities[key_id]:
                 if score > entity_scores.get(entity_index, 0.0):
                     entity_scores[entity_index] = score
-
-        if not entity_scores:
-            return []
-        name_rank = self._name_rank
-        ranked = heapq.nsmallest(
-            max(limit, 2),
-            entity_scores.items(),
-            key=lambda item: (-item[1], name_rank[item[0]]),
-        )
-        top_score = ranked[0][1]
-        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        confident = top_score >= CONFIDENT_SCORE and top_score - runner_up >= CONFIDENT_MARGIN
-        matches: list[EntityMatch] = []
-        for position, (entity_index, score) in enumerate(ranked[:limit]):
-            entity = self._entities[entity_index]
-            matches.append(
-                EntityMatch(
-                    id=entity.id,
-                    name=entity.name,
-                    score=round(min(score, 100.0), 1),
-                    confident=confident and position == 0,
-                    acronym=entity.acronym,
-                )
-            )
-        return matches
+        return entity_scores
 
     def _weights(
         self, similar: list[dict[int, float]]

@@ -334,3 +334,22 @@ def test_button_labels_keep_long_names_apart(index: EntitySearchIndex) -> None:
     ositran = index.search("ositran", limit=1)[0].label
     osiptel = index.search("osiptel", limit=1)[0].label
     assert ositran != osiptel  # both "Organismo Supervisor de la Inversión…"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sunat mef", {"sunat", "mef"}),
+        ("oficina de integridad sunat", {"sunat"}),
+        ("sunat ministerio de economia", {"sunat", "mef"}),
+        ("ministerio de economia sede central", {"mef"}),
+    ],
+)
+def test_query_matching_nothing_whole_offers_its_parts(
+    index: EntitySearchIndex, query: str, expected: set[str]
+) -> None:
+    """A query no entity matches as a whole (two entities, or words no entity has) offers what
+    its runs of words find, to choose from: never a sure pick."""
+    matches = index.search(query)
+    assert expected <= {m.id for m in matches[:3]}, matches
+    assert not is_confident(matches) and not any(m.confident for m in matches)

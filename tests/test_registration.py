@@ -214,7 +214,11 @@ async def test_editing_from_the_summary(fake: FakeTelegram, make_bot: BotFactory
     replies = await say(bot, user, "iris@minedu.gob.pe")
     assert "iris@minedu.gob.pe" in replies[-1].text and "Revise sus datos" in replies[-1].text
     await press(bot, user, "✏️ Entidad")
-    await say(bot, user, "ministerio de economia")
+    choices = await say(bot, user, "sunat ministerio de economia")  # two entities: a choice
+    buttons = choices[-1].buttons
+    assert "Ministerio de Economía y Finanzas" in buttons
+    assert any(b.startswith("SUNAT · Superintendencia Nacional de Aduanas") for b in buttons)
+    await press(bot, user, "Ministerio de Economía y Finanzas")
     await press(bot, user, "✅ Sí, es mi entidad")
     assert "Ministerio de Economía y Finanzas" in user.last.text
     assert "Iris Vega Luna" in user.last.text  # nothing typed before was lost
