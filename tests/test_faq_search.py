@@ -16,6 +16,7 @@ from bot.faq_content import FaqEntry, FaqSource
 from bot.faq_search import (
     ANSWER_MARGIN,
     ANSWER_SCORE,
+    SHORT_ANSWER_SCORE,
     SHORTHAND_FILE,
     FaqIndex,
     FaqResult,
@@ -322,6 +323,28 @@ def test_ambiguous_question_is_a_suggestion(index: FaqIndex) -> None:
     result = index.ask("guia de evaluacion")
     assert result.band == "suggest"
     assert {h.entry.id for h in result.hits[:2]} == {"guia-evaluacion-1", "guia-evaluacion-2"}
+
+
+def test_a_word_holding_an_entry_word_finds_it(index: FaqIndex) -> None:
+    """ "autoevaluación" shares no stem with "evaluación", but most of its letters: the
+    character n-grams bring both guides ahead of the entry that only shares "etapa"."""
+    result = index.ask("autoevaluacion de la etapa")
+    assert {h.entry.id for h in result.hits[:2]} == {"guia-evaluacion-1", "guia-evaluacion-2"}
+
+
+def test_one_word_needs_more_to_be_answered(index: FaqIndex) -> None:
+    """A question of one word (besides question words) is answered only at
+    ``SHORT_ANSWER_SCORE``: the same lead that answers a longer question only suggests."""
+    long = index.ask("cuantas etapas tiene la evaluacion")
+    assert (long.band, top_id(long)) == ("answer", "cuantas-etapas")
+    one_word = (("obligatoria", "sectorial-obligatoria"), ("anonima", "canal-denuncias"))
+    for word, expected in one_word:
+        short = index.ask(word)
+        assert top_id(short) == expected
+        assert ANSWER_SCORE <= short.hits[0].score < SHORT_ANSWER_SCORE, short.hits[0].score
+        lead = short.hits[0].score - (short.hits[1].score if len(short.hits) > 1 else 0.0)
+        assert lead >= ANSWER_MARGIN
+        assert short.band == "suggest"
 
 
 def test_partial_question_is_a_suggestion(index: FaqIndex) -> None:
