@@ -127,8 +127,10 @@ def test_curated_entries_have_officer_style_alternatives(entries: list[FaqEntry]
         if entry.generated:
             continue
         # enough phrasings to know an entry by the officers' words, not so many that an entry
-        # wins on the number of its phrasings (the ranker blends an entry's best three)
-        assert 8 <= len(entry.alternatives) <= 20, entry.id
+        # wins on the number of its phrasings (the ranker blends an entry's best three; its
+        # joint coverage and n-grams gain from more words, which is why 5 more phrasings per
+        # entry in their own words helped the development set, and why there is a ceiling)
+        assert 8 <= len(entry.alternatives) <= 25, entry.id
         assert entry.question.startswith("¿") and entry.question.endswith("?"), entry.id
         # at least one alternative typed the way officers type: no accents, no ¿?
         assert any(fold(a) == a.lower() and "¿" not in a for a in entry.alternatives), entry.id
