@@ -33,13 +33,12 @@ EVAL_DIR = Path(__file__).resolve().parent / "faq_eval"
 IN_DOMAIN = EVAL_DIR / "in_domain.yaml"
 OUT_OF_DOMAIN = EVAL_DIR / "out_of_domain.yaml"
 
-# Issue 3 asks top-1 >= 0.90 and top-3 >= 0.98. Top-3 is not reached yet (0.966 measured when
-# this was last changed: top-1 0.923, with 14-18 alternatives per curated entry and the ranker
-# tuned on tests/faq_dev), so the test guards against regressions at that level and
-# the issue stays open until TARGET_TOP3 is met; raise MIN_TOP3 to TARGET_TOP3 then.
+# Issue 3's thresholds. Measured when this was last changed (2026-11-27), on 508 in-domain and
+# 88 off-topic questions: top-1 0.933, top-3 0.980, direct precision 0.994, off-topic answered
+# 0.000. The first 372 questions alone give top-3 0.976, the fresh round of 136 gives 0.993
+# (see the comments in tests/faq_eval/in_domain.yaml): the margin is one question.
 MIN_TOP1 = 0.90
-TARGET_TOP3 = 0.98
-MIN_TOP3 = 0.96
+MIN_TOP3 = 0.98
 MIN_DIRECT_PRECISION = 0.95
 MAX_OOD_FALSE_ACCEPT = 0.10
 
