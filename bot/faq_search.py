@@ -36,15 +36,15 @@ raised to a character-level fuzzy similarity (rapidfuzz ``token_sort_ratio``; ``
 would rate 100 every phrasing holding the question's only word) when that is higher.
 
 An entry's *word score* blends its best documents (one matching phrasing is less sure than
-several) and its *joint coverage*: the share of the question found in all its phrasings
-together (or, less, its answer), which rewards a question mixing words of several phrasings.
-Its score is that, weighed ``1 - CHAR_WEIGHT``, plus ``CHAR_WEIGHT`` times the cosine of
-character n-grams (3 to 5 letters within each word, TF-IDF) between the question and all the
-entry's phrasings together, both normalised as above but keeping stop words, an acronym also
-read as its expansion. The n-grams catch what whole words miss: compounds and inflections the
-stemmer splits ("autoevaluación" / "evaluación", "irregularidades" / "irregular"), typos left
-uncorrected; on the development set they raised top-1 from 0.888 to 0.909 and the share of
-questions answered directly from 53 % to 61 % at higher precision.
+several) and its *joint coverage*: the share of the question found in all its phrasings together
+(or, less, its answer), which rewards a question mixing words of several phrasings. Its score is
+that, weighed ``1 - CHAR_WEIGHT``, plus ``CHAR_WEIGHT`` times the cosine of character n-grams (3
+to 5 letters within each word, TF-IDF) between the question and all the entry's phrasings
+together, both normalised as above but keeping stop words, an acronym also read as its
+expansion. The n-grams catch what whole words miss: compounds and inflections the stemmer splits
+("autoevaluación" / "evaluación"), typos left uncorrected; on the development set they raised
+top-1 from 0.888 to 0.909 and the share of questions answered directly from 53 % to 61 % at
+higher precision.
 A question that *is* one of an entry's phrasings once normalised scores 1 and is answered.
 
 **Bands.** ``answer`` when the best entry scores at least ``ANSWER_SCORE`` (``SHORT_ANSWER_SCORE``
@@ -60,9 +60,9 @@ questions and the entries: the answer band where direct answers are right >= 98 
 (0.985 on the development set; each phrasing of the entries, left out of the index and asked,
 0.959), the development set's off-topic questions and the invented ones of
 ``tests/test_faq_quality.py`` almost never answered (0 of 125 and 0 of 70 with the phrasings of
-2026-11-27; 1 and 1 before them), and the suggest band
-keeping most off-topic questions out while few in-domain ones fall below it (``--dev`` and
-``--calibration`` print these figures). The evaluation set in ``tests/faq_eval`` only measures.
+2026-11-27; 1 and 1 before them), and the suggest band keeping most off-topic questions out
+while few in-domain ones fall below it (``--dev`` and ``--calibration`` print these figures).
+The evaluation set in ``tests/faq_eval`` only measures.
 """
 
 from __future__ import annotations
@@ -898,9 +898,9 @@ class FaqIndex:
 
 
 class _CharIndex:
-    """Cosine similarity of character n-grams (TF-IDF) between a question and each entry's
-    text as a whole: it catches what words miss, such as inflections, compounds and typos the
-    correction leaves ("irregularidades" / "regularidad", "autoevaluacion" / "evaluacion")."""
+    """Cosine similarity of character n-grams (TF-IDF) between a question and all of each
+    entry's phrasings together: it catches what whole words miss, such as compounds and typos
+    the correction leaves ("autoevaluacion" / "evaluacion")."""
 
     def __init__(self, entry_words: Sequence[Sequence[str]], norm: _Normalizer) -> None:
         """``entry_words``: each entry's normalised words, stop words kept."""
